@@ -1,0 +1,1 @@
+"""Spyne gateway: the trust layer between analysts and a data warehouse."""

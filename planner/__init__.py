@@ -1,0 +1,1 @@
+"""Spyne planner: pure SQL planning over a catalog snapshot (sqlglot + stdlib only)."""

@@ -1,0 +1,99 @@
+"""How the planner sees the catalog: a small protocol and frozen dataclasses.
+
+The gateway builds a :class:`CatalogSnapshot` from its store once per catalog epoch and
+hands it to :func:`planner.plan`. The planner never reaches past this module for catalog
+facts, which keeps it pure and testable with hand-built catalogs.
+
+States are plain strings here (``"ACTIVE"``, ``"READ_ONLY"``, ``"SHADOW"``,
+``"DEPRECATED"``) so the planner does not import the gateway; the gateway's
+``domain.TableState`` values are exactly these strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol
+
+ACTIVE = "ACTIVE"
+READ_ONLY = "READ_ONLY"
+SHADOW = "SHADOW"
+DEPRECATED = "DEPRECATED"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: str  # a SQL type as the warehouse spells it, e.g. "INTEGER", "VARCHAR(20)"
+    nullable: bool = True
+    primary_key: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TableVersion:
+    table: str  # logical name, lower case
+    version: int  # 1, 2, ...
+    state: str  # one of the four states above
+    physical_name: str  # as the warehouse knows it, possibly schema-qualified ("spyne_shadow.orders_v2")
+    columns: tuple[Column, ...] = ()
+    row_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedJoin:
+    """A join an admin accepted (filled once the joins feature lands; empty before)."""
+
+    id: str
+    version: int
+    left_table: str
+    left_columns: tuple[str, ...]
+    right_table: str
+    right_columns: tuple[str, ...]
+    join_type: str = "INNER"
+    cardinality: str | None = None  # "ONE_TO_ONE" | "ONE_TO_MANY" | "MANY_TO_ONE" | "MANY_TO_MANY"
+    fan_out: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogicalTable:
+    name: str
+    versions: tuple[TableVersion, ...]
+
+    def version(self, number: int) -> TableVersion | None:
+        return next((v for v in self.versions if v.version == number), None)
+
+
+class Catalog(Protocol):
+    """What the planner needs to know about the catalog."""
+
+    def table(self, name: str) -> LogicalTable | None: ...
+
+    def accepted_joins(self) -> tuple[AcceptedJoin, ...]: ...
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """An immutable catalog, keyed by lower-case logical name; the gateway's implementation."""
+
+    tables: Mapping[str, LogicalTable]
+    joins: tuple[AcceptedJoin, ...] = ()
+    epoch: int = 0
+    physical_names: frozenset[str] = field(default=frozenset())
+
+    def table(self, name: str) -> LogicalTable | None:
+        return self.tables.get(name.lower())
+
+    def accepted_joins(self) -> tuple[AcceptedJoin, ...]:
+        return self.joins
+
+    @classmethod
+    def of(cls, versions: list[TableVersion] | tuple[TableVersion, ...], joins: tuple[AcceptedJoin, ...] = (),
+           epoch: int = 0) -> CatalogSnapshot:
+        grouped: dict[str, list[TableVersion]] = {}
+        for v in versions:
+            grouped.setdefault(v.table.lower(), []).append(v)
+        tables = {
+            name: LogicalTable(name=name, versions=tuple(sorted(vs, key=lambda v: v.version)))
+            for name, vs in grouped.items()
+        }
+        return cls(tables=tables, joins=joins, epoch=epoch,
+                   physical_names=frozenset(v.physical_name.lower() for v in versions))
