@@ -1,0 +1,212 @@
+"""Bearer token verification: who is calling, proven by a signature we chose the key for.
+
+Two modes, never mixed. Without an OIDC issuer, only HS256 tokens signed with the local dev key
+(``spyne token``) are accepted. With one, only RS256/ES256 tokens signed by a key of the issuer's
+JWKS are, and dev tokens are refused. In both the algorithm list and the key come from our
+configuration, never from the token: its header only selects among keys we already trust.
+
+The role is not decided here: the claim named ``role_claim`` is handed back raw, and the gateway
+asks the catalog's users table first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final
+
+from joserfc import jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ExceededSizeError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    InvalidKeyCurveError,
+    InvalidKeyTypeError,
+    JoseError,
+    MissingClaimError,
+    UnsupportedAlgorithmError,
+)
+from joserfc.jwk import ECKey, OctKey, RSAKey
+from joserfc.jws import JWSRegistry
+
+from gateway.auth.compact import extract_token, read_header
+from gateway.auth.errors import AuthFailure, Reason
+from gateway.auth.jwks import JwksCache
+
+DEV_ISSUER: Final = "spyne-dev"
+DEV_AUDIENCE: Final = "spyne"
+DEV_ALGORITHMS: Final = ("HS256",)
+OIDC_ALGORITHMS: Final = ("RS256", "ES256")
+#: RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+MIN_DEV_SECRET_BYTES: Final = 32
+
+# Which published key may verify which algorithm; anything else is key confusion.
+_KEY_FOR_ALG: Final[Mapping[str, tuple[str, str | None]]] = {"RS256": ("RSA", None), "ES256": ("EC", "P-256")}
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    subject: str
+    email: str
+    claims: Mapping[str, Any]
+    role_claim: str | None
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        dev_secret: bytes | None,
+        oidc_issuer: str | None = None,
+        oidc_audience: str | None = None,
+        jwks_url: str | None = None,
+        role_claim: str = "spyne_role",
+        max_token_bytes: int = 8192,
+        leeway_seconds: int = 30,
+        clock: Callable[[], float] = time.time,
+        http_timeout: float = 5.0,
+        jwks_cache_seconds: float = 300.0,
+        jwks_min_refresh_seconds: float = 30.0,
+    ) -> None:
+        if max_token_bytes <= 0 or leeway_seconds < 0:
+            raise ValueError("max_token_bytes must be positive and leeway_seconds not negative")
+        self._role_claim = role_claim
+        self._max_token_bytes = max_token_bytes
+        self._leeway = leeway_seconds
+        self._clock = clock
+        self._jwks: JwksCache | None = None
+        self._dev_key: OctKey | None = None
+        if oidc_issuer:
+            if not oidc_audience:
+                raise ValueError("SPYNE_OIDC_ISSUER is set but SPYNE_OIDC_AUDIENCE is not: set the audience tokens are issued for")
+            self._algorithms: tuple[str, ...] = OIDC_ALGORITHMS
+            self._issuer, self._audience = oidc_issuer, oidc_audience
+            self._jwks = JwksCache(
+                issuer=oidc_issuer,
+                jwks_url=jwks_url or None,
+                clock=clock,
+                http_timeout=http_timeout,
+                ttl_seconds=jwks_cache_seconds,
+                min_refresh_seconds=jwks_min_refresh_seconds,
+            )
+        elif jwks_url:
+            raise ValueError("SPYNE_JWKS_URL is set but SPYNE_OIDC_ISSUER is not: set the issuer too")
+        elif dev_secret is not None:
+            self._algorithms = DEV_ALGORITHMS
+            self._issuer, self._audience = DEV_ISSUER, DEV_AUDIENCE
+            self._dev_key = dev_key(dev_secret)
+        else:
+            raise ValueError("no way to verify tokens: set SPYNE_DEV_SECRET or SPYNE_OIDC_ISSUER")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when tokens come from an OIDC issuer (and dev tokens are refused)."""
+        return self._jwks is not None
+
+    async def warm_up(self) -> None:
+        """Fetch the issuer's keys now; a failure is logged and retried on demand."""
+        if self._jwks is not None:
+            await self._jwks.warm_up()
+
+    async def verify(self, authorization_header_or_token: str | None) -> VerifiedToken:
+        """The verified identity of a bearer token, or :class:`AuthFailure` with its reason."""
+        token = extract_token(authorization_header_or_token, self._max_token_bytes)
+        header = read_header(token)
+        alg = header["alg"]
+        if alg not in self._algorithms:
+            raise AuthFailure("bad_algorithm")  # "none", HS* in OIDC mode, RS*/ES* in dev mode
+        key = await self._key(header.get("kid"), alg)
+        claims = self._decode(token, key, alg)
+        self._check_claims(claims)
+        subject = claims["sub"]
+        email = claims.get("email")
+        role = claims.get(self._role_claim)
+        return VerifiedToken(
+            subject=subject,
+            email=email if isinstance(email, str) and email else subject,
+            claims=MappingProxyType(claims),
+            role_claim=role if isinstance(role, str) else None,
+        )
+
+    async def _key(self, kid: str | None, alg: str) -> OctKey | RSAKey | ECKey:
+        if self._jwks is None:
+            assert self._dev_key is not None
+            return self._dev_key  # one dev key: a kid, if any, selects nothing
+        if kid is None:
+            raise AuthFailure("unknown_kid")
+        candidates = await self._jwks.keys_for(kid)
+        if not candidates:
+            raise AuthFailure("unknown_kid")
+        key_type, curve = _KEY_FOR_ALG[alg]
+        for key in candidates:
+            if key.key_type != key_type or key.alg not in (None, alg):
+                continue
+            if curve is not None and not (isinstance(key, ECKey) and key.curve_name == curve):
+                continue
+            return key
+        raise AuthFailure("bad_algorithm")  # the kid exists, but names a key of another kind
+
+    def _decode(self, token: str, key: OctKey | RSAKey | ECKey, alg: str) -> dict[str, Any]:
+        # Unregistered header parameters are harmless once crit is refused; identity providers
+        # add their own, so the header is not checked strictly against the registry.
+        registry = JWSRegistry(algorithms=[alg], strict_check_header=False)
+        try:
+            return jwt.decode(token, key, algorithms=[alg], registry=registry).claims
+        except BadSignatureError as error:
+            raise AuthFailure("bad_signature") from error
+        except ExceededSizeError as error:
+            raise AuthFailure("oversized") from error
+        except (UnsupportedAlgorithmError, InvalidKeyTypeError, InvalidKeyCurveError) as error:
+            raise AuthFailure("bad_algorithm") from error
+        except (JoseError, ValueError, TypeError) as error:
+            raise AuthFailure("malformed") from error
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        registry = jwt.JWTClaimsRegistry(
+            now=lambda: int(self._clock()),
+            leeway=self._leeway,
+            exp={"essential": True},
+            sub={"essential": True},
+            iss={"essential": True, "value": self._issuer},
+            aud={"essential": True, "value": self._audience},
+        )
+        try:
+            registry.validate(claims)
+        except ExpiredTokenError as error:
+            raise AuthFailure("expired") from error
+        except MissingClaimError as error:
+            missing = set(error.claim.split(","))
+            if missing & {"exp", "sub"}:
+                raise AuthFailure("malformed") from error
+            raise AuthFailure("bad_issuer" if "iss" in missing else "bad_audience") from error
+        except InvalidClaimError as error:
+            raise AuthFailure(_reason_of_invalid(error.claim, claims)) from error
+        except JoseError as error:
+            raise AuthFailure("malformed") from error
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
+            raise AuthFailure("malformed")
+
+
+def _reason_of_invalid(claim: str, claims: Mapping[str, Any]) -> Reason:
+    if claim == "iss":
+        return "bad_issuer"
+    if claim == "aud":
+        return "bad_audience"
+    if claim in ("nbf", "iat") and _is_numeric_date(claims.get(claim)):
+        return "not_yet_valid"  # a well-typed time in the future, beyond the leeway
+    return "malformed"
+
+
+def _is_numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def dev_key(secret: bytes) -> OctKey:
+    """The HS256 key of dev tokens, refused when shorter than RFC 7518 allows."""
+    if len(secret) < MIN_DEV_SECRET_BYTES:
+        raise ValueError(f"the dev secret must be at least {MIN_DEV_SECRET_BYTES} bytes (SPYNE_DEV_SECRET)")
+    return OctKey.import_key(secret)
