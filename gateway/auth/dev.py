@@ -17,7 +17,7 @@ from gateway.auth.verifier import DEV_AUDIENCE, DEV_ISSUER, dev_key
 from gateway.domain import Role
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_TTL: Final = re.compile(r"(\d{1,9})([smhdw]?)")
+_TTL: Final = re.compile(r"([0-9]{1,9})([smhdw]?)")
 #: A dev token lives at most a year; anything longer is a typo or a bad idea.
 MAX_TTL_SECONDS: Final = 366 * 86400
 
