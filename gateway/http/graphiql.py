@@ -28,12 +28,12 @@ INSTALL_COMMAND = "python -m gateway.http.graphiql_assets install"
 
 DEFAULT_QUERY = """# Welcome to the Spyne gateway.
 #
-# Every request needs a token: paste one into the Headers tab below as
+# Every request needs a token. Mint a dev token with
+#   spyne token --email you@example.com --role ANALYST
+# and paste it into the Headers tab below:
 #   {"Authorization": "Bearer <token>"}
-# (`spyne token --email you@example.com --role ANALYST` mints a dev token), then
-# re-fetch the schema with Shift-Ctrl-R to get completion and the docs.
-#
-# Run a query with Ctrl-Enter.
+# then press Shift-Ctrl-R to re-fetch the schema
+# (completion and the docs need it). Run with Ctrl-Enter.
 
 query Welcome {
   me {
