@@ -241,7 +241,7 @@ def _describe() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.http.graphiql_assets", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gateway.http.graphiql_assets", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("command", choices=("install", "check"))
     parser.add_argument("--dest", type=Path, default=ASSETS_DIR, help="assets directory (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="install again even when the assets are in place")
