@@ -127,8 +127,10 @@ class LocalIdentityProvider:
         return Handler
 
 
-def sign_token(header: Mapping[str, Any], claims: Any, key: RSAKey | ECKey | bytes | None) -> str:
-    """A compact JWS with exactly this header, signed as ``header["alg"]`` says, unchecked.
+def sign_token(
+    header: Mapping[str, Any], claims: Any, key: RSAKey | ECKey | bytes | None, *, sign_as: str | None = None
+) -> str:
+    """A compact JWS with exactly this header, signed as ``header["alg"]`` (or ``sign_as``) says, unchecked.
 
     For tests that must forge what a well-behaved library refuses to produce (``crit``,
     embedded ``jwk``, ``alg: none``, an HMAC keyed with a public key's PEM...). A ``bytes`` key
@@ -141,9 +143,10 @@ def sign_token(header: Mapping[str, Any], claims: Any, key: RSAKey | ECKey | byt
     signing_input = f"{segment(json.dumps(dict(header)).encode())}.{segment(body)}"
     if key is None:
         return signing_input + "."
+    alg = sign_as or header["alg"]
     if isinstance(key, bytes):
-        digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[header["alg"]]
+        digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
         signature = hmac.new(key, signing_input.encode("ascii"), digest).digest()
     else:
-        signature = JWSRegistry.algorithms[header["alg"]].sign(signing_input.encode("ascii"), key)
+        signature = JWSRegistry.algorithms[alg].sign(signing_input.encode("ascii"), key)
     return f"{signing_input}.{segment(signature)}"
