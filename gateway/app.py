@@ -1,0 +1,174 @@
+"""The composition root: the only reader of settings; builds services, routes and middleware."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from gateway.auth import AuthFailure, TokenVerifier
+from gateway.errors import GatewayError
+from gateway.graphql.context import Context
+from gateway.graphql.schema import build_schema
+from gateway.http.graphiql import graphiql_mount, render_graphiql_page
+from gateway.services.base import ServiceDeps
+from gateway.services.catalog import CatalogService
+from gateway.services.container import Services
+from gateway.services.lifecycle import LifecycleService
+from gateway.services.users import UsersService
+from gateway.settings import Settings
+from gateway.store.engine import create_catalog_engine, migrations_current
+from gateway.store.unit_of_work import UnitOfWorkFactory
+from gateway.warehouse.engine import Warehouse
+
+log = logging.getLogger("spyne")
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def build_services(settings: Settings) -> Services:
+    engine = create_catalog_engine(settings.catalog_url)
+    warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms)
+    deps = ServiceDeps(uow=UnitOfWorkFactory(engine), warehouse=warehouse)
+    verifier = TokenVerifier(
+        dev_secret=None if settings.oidc_enabled else settings.dev_secret,
+        oidc_issuer=settings.oidc_issuer, oidc_audience=settings.oidc_audience,
+        jwks_url=settings.jwks_url, role_claim=settings.role_claim,
+    )
+    return Services(
+        deps=deps,
+        verifier=verifier,
+        catalog=CatalogService(deps),
+        lifecycle=LifecycleService(deps),
+        users=UsersService(deps, role_cache_seconds=settings.role_cache_seconds,
+                           initial_mode=settings.initial_mode),
+    )
+
+
+async def authenticate(services: Services, authorization: str | None, request_id: str) -> Context:
+    context = Context(services=services, request_id=request_id)
+    try:
+        token = await services.verifier.verify(authorization)
+        context.principal = await services.users.principal_for(
+            token.email, token.subject, token.role_claim, request_id=request_id, claims=dict(token.claims))
+    except AuthFailure as failure:
+        context.auth_error = failure
+    except GatewayError as error:  # e.g. the catalog is unreachable while looking up the role
+        context.auth_error = error
+    return context
+
+
+class GatewayGraphQL(GraphQL):
+    """Strawberry's ASGI view with our context, authentication and offline GraphiQL page."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+        authorization = request.headers.get("authorization")
+        if authorization is None and isinstance(request, WebSocket):
+            authorization = None  # subscriptions authenticate in connection_init (see events)
+        if authorization is None and request.method == "GET" and "query" not in request.query_params:
+            # The IDE page itself needs no token; nothing runs without one.
+            return Context(services=self.services, request_id=request_id, request=request, response=response)
+        context = await authenticate(self.services, authorization, request_id)
+        context.request, context.response = request, response
+        return context
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(render_graphiql_page("/graphql"))
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps the caller's), echoed back and used in logs and audit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    services = services or build_services(settings)
+    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
+                          max_aliases=settings.max_aliases)
+    graphql_app = GatewayGraphQL(services, schema=schema, graphql_ide="graphiql",
+                                 subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with services.deps.uow() as uow:
+                await uow.system.epoch()
+            checks["catalog"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["catalog"] = f"unreachable: {type(exc).__name__}"
+        try:
+            await services.deps.warehouse.ping()
+            checks["warehouse"] = "ok"
+        except Exception as exc:
+            checks["warehouse"] = f"unreachable: {type(exc).__name__}"
+        try:
+            import asyncio
+
+            current = await asyncio.to_thread(migrations_current, settings.catalog_url)
+            checks["migrations"] = "current" if current else "pending: run `spyne migrate`"
+        except Exception as exc:
+            checks["migrations"] = f"unknown: {type(exc).__name__}"
+        ready = checks == {"catalog": "ok", "warehouse": "ok", "migrations": "current"}
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.users.ensure_mode()
+        await services.verifier.warm_up()
+        # Everything imported so far lives for the whole process: keep the GC from scanning it.
+        gc.collect()
+        gc.freeze()
+        yield
+        services.deps.warehouse.dispose()
+        await services.deps.uow.engine.dispose()
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        graphiql_mount(),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+    ]
+    from starlette.routing import WebSocketRoute
+
+    routes.append(WebSocketRoute("/graphql", graphql_app))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    app.state.settings = settings
+    app.add_middleware(RequestIdMiddleware)
+    return app

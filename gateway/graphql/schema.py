@@ -1,0 +1,42 @@
+"""The GraphQL schema: each area contributes its own Query and Mutation pieces, merged here."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from gateway.graphql.catalog import CatalogMutation, CatalogQuery
+from gateway.graphql.directives import RequiresMode, RequiresRole
+from gateway.graphql.extensions import ErrorCodes, RequireAuthentication
+from gateway.graphql.system import SystemMutation, SystemQuery
+
+QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery)
+MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation)
+
+
+def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:
+    query = merge_types("Query", QUERY_PARTS)
+    mutation = merge_types("Mutation", MUTATION_PARTS)
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        schema_directives=[RequiresRole, RequiresMode],
+        extensions=[
+            ErrorCodes,
+            # Factories: a fresh extension per request. The parser and validation caches
+            # live at module level (keyed by maxsize), so they are shared all the same.
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            RequireAuthentication,
+        ],
+    )

@@ -1,0 +1,173 @@
+"""Reading the catalog, registering external tables, and the planner's catalog snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+from dataclasses import dataclass
+
+from gateway.domain import Capability, TableState, visible_states
+from gateway.errors import Conflict, Forbidden, InvalidInput, TableNotFound
+from gateway.records import Principal, VersionRecord
+from gateway.services.access import require
+from gateway.services.base import ServiceDeps, audit
+from gateway.services.visibility import TableView, table_view
+from planner.catalog import CatalogSnapshot, Column
+from planner.catalog import TableVersion as PlannerVersion
+
+NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Names that belong to the ingestion staging space; an external table never lives there.
+SHADOW_SCHEMA = "spyne_shadow"
+SHADOW_PREFIX = "spyne_shadow__"
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TablePage:
+    tables: tuple[TableView, ...]
+    total: int
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def encode_cursor(name: str) -> str:
+    return base64.urlsafe_b64encode(f"table:{name}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        kind, _, name = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        kind, name = "", ""
+    if kind != "table" or not name:
+        raise InvalidInput("That cursor is not one this API gave out; start again without `after`.")
+    return name
+
+
+def validate_table_name(name: str) -> str:
+    lowered = name.strip().lower()
+    if not NAME_PATTERN.match(lowered):
+        raise InvalidInput(
+            "A table name is 1–63 characters of lower-case letters, digits and underscores, "
+            "starting with a letter or underscore."
+        )
+    return lowered
+
+
+def is_shadow_space(physical_name: str) -> bool:
+    lowered = physical_name.lower()
+    return lowered.startswith(SHADOW_SCHEMA + ".") or lowered.startswith(SHADOW_PREFIX)
+
+
+class CatalogService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._deps = deps
+        self._snapshot: CatalogSnapshot | None = None
+        self._snapshot_lock = asyncio.Lock()
+
+    async def list_tables(self, principal: Principal, *, state: TableState | None = None,
+                          search: str | None = None, include_deprecated: bool = False,
+                          first: int = 50, after: str | None = None) -> TablePage:
+        require(principal, Capability.READ_CATALOG)
+        states = set(visible_states(principal.role))
+        if state is not None:
+            if state not in states:
+                raise Forbidden(f"Listing {state.value} tables needs a higher role; ask an admin.")
+            states = {state}
+            include_deprecated = include_deprecated or state is TableState.DEPRECATED
+        if not include_deprecated:
+            states.discard(TableState.DEPRECATED)
+        if not 1 <= first <= MAX_PAGE:
+            raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE}.")
+        after_name = decode_cursor(after) if after else None
+        async with self._deps.uow() as uow:
+            records = await uow.tables.list(search=search, states=states, after=after_name, limit=first + 1)
+            total = await uow.tables.count(search=search, states=states)
+        views = [v for r in records[:first]
+                 if (v := table_view(principal.role, r, include_deprecated=include_deprecated))]
+        return TablePage(
+            tables=tuple(views),
+            total=total,
+            end_cursor=encode_cursor(records[:first][-1].name) if records[:first] else None,
+            has_next_page=len(records) > first,
+        )
+
+    async def get_table(self, principal: Principal, name: str, *, include_deprecated: bool = True,
+                        with_history: bool = True) -> TableView:
+        require(principal, Capability.READ_CATALOG)
+        async with self._deps.uow() as uow:
+            record = await uow.tables.get(name.lower())
+            history = tuple(await uow.tables.history(name.lower())) if record and with_history else ()
+        view = table_view(principal.role, record, include_deprecated=include_deprecated,
+                          history=history) if record else None
+        if view is None:
+            # The same words whether it is missing or merely invisible to this caller.
+            raise TableNotFound(f"No table named {name!r}; `tables(search:)` lists what you can query.")
+        return view
+
+    async def register_table(self, principal: Principal, name: str, physical_name: str,
+                             description: str | None = None) -> TableView:
+        require(principal, Capability.REGISTER_TABLE)
+        logical = validate_table_name(name)
+        physical = physical_name.strip()
+        if not physical or is_shadow_space(physical):
+            raise InvalidInput("That physical name is in the ingestion staging space; "
+                               "only external tables can be registered.")
+        introspected = await self._deps.warehouse.introspect(physical)
+        now = self._deps.clock()
+        version = VersionRecord(
+            table=logical, version=1, state=TableState.READ_ONLY, physical_name=physical,
+            columns=introspected.columns, row_count=introspected.row_count, owner=principal.email,
+            supersedes=None, schema_version="1.0", created_at=now, updated_at=now,
+            deprecated_at=None, foreign_keys=introspected.foreign_keys,
+        )
+        async with self._deps.uow() as uow:
+            if await uow.tables.get(logical) is not None:
+                raise Conflict(f"A table named {logical!r} is already registered.")
+            if await uow.tables.physical_name_taken(physical):
+                raise Conflict(f"{physical!r} is already registered under another name.")
+            await uow.tables.create(logical, description, now)
+            await uow.tables.add_version(version)
+            from gateway.records import StateChange
+
+            await uow.tables.record_state_change(StateChange(
+                table=logical, version=1, from_state=None, to_state=TableState.READ_ONLY,
+                transition="REGISTER", actor=principal.email, reason=None, at=now))
+            await audit(uow, principal, "registerTable", "table", logical, now, before=None,
+                        after={"version": 1, "state": "READ_ONLY", "physicalName": physical,
+                               "columns": len(introspected.columns), "rowCount": introspected.row_count})
+            await uow.system.bump_epoch()
+            await uow.commit()
+        return await self.get_table(principal, logical)
+
+    async def snapshot(self) -> CatalogSnapshot:
+        """The planner's view of the whole catalog, rebuilt only when the epoch moved."""
+        async with self._deps.uow() as uow:
+            epoch = await uow.system.epoch()
+            current = self._snapshot
+            if current is not None and current.epoch == epoch:
+                return current
+            async with self._snapshot_lock:
+                if self._snapshot is not None and self._snapshot.epoch == epoch:
+                    return self._snapshot
+                versions = await uow.tables.all_versions()
+                self._snapshot = build_snapshot(versions, epoch)
+                return self._snapshot
+
+    def last_snapshot(self) -> CatalogSnapshot | None:
+        return self._snapshot
+
+
+def build_snapshot(versions: list[VersionRecord], epoch: int) -> CatalogSnapshot:
+    return CatalogSnapshot.of(
+        [
+            PlannerVersion(
+                table=v.table, version=v.version, state=v.state.value, physical_name=v.physical_name,
+                columns=tuple(Column(c.name, c.type, c.nullable, c.primary_key) for c in v.columns),
+                row_count=v.row_count,
+            )
+            for v in versions
+        ],
+        epoch=epoch,
+    )

@@ -1,0 +1,20 @@
+"""Every service of one running gateway, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.auth import TokenVerifier
+from gateway.services.base import ServiceDeps
+from gateway.services.catalog import CatalogService
+from gateway.services.lifecycle import LifecycleService
+from gateway.services.users import UsersService
+
+
+@dataclass
+class Services:
+    deps: ServiceDeps
+    verifier: TokenVerifier
+    catalog: CatalogService
+    lifecycle: LifecycleService
+    users: UsersService

@@ -1,0 +1,245 @@
+"""Repository of logical tables, their versions, state history and promotions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.domain import TableState
+from gateway.records import (
+    ColumnInfo,
+    ForeignKeyInfo,
+    PromotionRecord,
+    StateChange,
+    TableRecord,
+    VersionRecord,
+)
+from gateway.store.models import (
+    LogicalTableRow,
+    PromotionRow,
+    StateHistoryRow,
+    TableVersionRow,
+)
+
+
+def _version_record(table: str, row: TableVersionRow) -> VersionRecord:
+    return VersionRecord(
+        table=table,
+        version=row.version,
+        state=TableState(row.state),
+        physical_name=row.physical_name,
+        columns=tuple(ColumnInfo.from_json(c) for c in row.columns or ()),
+        row_count=row.row_count,
+        owner=row.owner,
+        supersedes=row.supersedes,
+        schema_version=row.schema_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deprecated_at=row.deprecated_at,
+        foreign_keys=tuple(
+            ForeignKeyInfo(tuple(fk["columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+            for fk in row.foreign_keys or ()
+        ),
+    )
+
+
+def _table_record(row: LogicalTableRow) -> TableRecord:
+    return TableRecord(
+        name=row.name,
+        description=row.description,
+        created_at=row.created_at,
+        versions=tuple(_version_record(row.name, v) for v in row.versions),
+    )
+
+
+class TablesRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, name: str) -> TableRecord | None:
+        row = await self._row(name)
+        return _table_record(row) if row else None
+
+    async def all_versions(self) -> list[VersionRecord]:
+        result = await self._session.execute(
+            select(LogicalTableRow.name, TableVersionRow).join(TableVersionRow.table)
+        )
+        return [_version_record(name, row) for name, row in result.all()]
+
+    def _listing(self, search: str | None, states: Iterable[TableState]):  # type: ignore[no-untyped-def]
+        has_visible = exists().where(
+            TableVersionRow.table_id == LogicalTableRow.id,
+            TableVersionRow.state.in_([s.value for s in states]),
+        )
+        query = select(LogicalTableRow).where(has_visible)
+        if search:
+            query = query.where(LogicalTableRow.name.contains(search.lower(), autoescape=True))
+        return query
+
+    async def list(self, *, search: str | None, states: Iterable[TableState], after: str | None,
+                   limit: int) -> list[TableRecord]:
+        query = self._listing(search, list(states)).order_by(LogicalTableRow.name).limit(limit)
+        if after is not None:
+            query = query.where(LogicalTableRow.name > after)
+        rows = (await self._session.scalars(query)).all()
+        return [_table_record(r) for r in rows]
+
+    async def count(self, *, search: str | None, states: Iterable[TableState]) -> int:
+        query = select(func.count()).select_from(self._listing(search, list(states)).subquery())
+        return int((await self._session.scalar(query)) or 0)
+
+    async def physical_name_taken(self, physical_name: str) -> bool:
+        query = select(TableVersionRow.id).where(
+            func.lower(TableVersionRow.physical_name) == physical_name.lower()
+        )
+        return (await self._session.scalar(query)) is not None
+
+    async def create(self, name: str, description: str | None, at: datetime) -> None:
+        self._session.add(LogicalTableRow(name=name, description=description, created_at=at))
+        await self._session.flush()
+
+    async def add_version(self, version: VersionRecord) -> None:
+        table = await self._require_row(version.table)
+        self._session.add(
+            TableVersionRow(
+                table_id=table.id,
+                version=version.version,
+                state=version.state.value,
+                physical_name=version.physical_name,
+                columns=[c.as_json() for c in version.columns],
+                foreign_keys=[
+                    {"columns": list(fk.columns), "referred_table": fk.referred_table,
+                     "referred_columns": list(fk.referred_columns)}
+                    for fk in version.foreign_keys
+                ],
+                row_count=version.row_count,
+                owner=version.owner,
+                supersedes=version.supersedes,
+                schema_version=version.schema_version,
+                created_at=version.created_at,
+                updated_at=version.updated_at,
+                deprecated_at=version.deprecated_at,
+            )
+        )
+        await self._session.flush()
+
+    async def update_schema(self, table: str, version: int, columns: Sequence[ColumnInfo],
+                            foreign_keys: Sequence[ForeignKeyInfo], row_count: int | None,
+                            schema_version: str, at: datetime) -> None:
+        row = await self._require_version_row(table, version)
+        row.columns = [c.as_json() for c in columns]
+        row.foreign_keys = [
+            {"columns": list(fk.columns), "referred_table": fk.referred_table,
+             "referred_columns": list(fk.referred_columns)}
+            for fk in foreign_keys
+        ]
+        row.row_count = row_count
+        row.schema_version = schema_version
+        row.updated_at = at
+        await self._session.flush()
+
+    async def compare_and_set_state(self, table: str, version: int, expected: TableState,
+                                    new: TableState, at: datetime) -> bool:
+        """Move one version from ``expected`` to ``new``; False when someone moved it first.
+
+        The guarded UPDATE is what makes concurrent lifecycle operations safe: together with
+        the partial unique index, the loser of a race changes nothing and learns it.
+        """
+        table_row = await self._require_row(table)
+        values: dict[str, object] = {"state": new.value, "updated_at": at}
+        if new is TableState.DEPRECATED:
+            values["deprecated_at"] = at
+        elif expected is TableState.DEPRECATED:
+            values["deprecated_at"] = None
+        result = await self._session.execute(
+            update(TableVersionRow)
+            .where(TableVersionRow.table_id == table_row.id, TableVersionRow.version == version,
+                   TableVersionRow.state == expected.value)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.flush()
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def record_state_change(self, change: StateChange) -> None:
+        table_row = await self._require_row(change.table)
+        self._session.add(
+            StateHistoryRow(
+                table_id=table_row.id, version=change.version,
+                from_state=change.from_state.value if change.from_state else None,
+                to_state=change.to_state.value, transition=change.transition,
+                actor=change.actor, reason=change.reason, at=change.at,
+            )
+        )
+        await self._session.flush()
+
+    async def history(self, table: str) -> list[StateChange]:
+        table_row = await self._row(table)
+        if table_row is None:
+            return []
+        rows = (
+            await self._session.scalars(
+                select(StateHistoryRow).where(StateHistoryRow.table_id == table_row.id)
+                .order_by(StateHistoryRow.id)
+            )
+        ).all()
+        return [
+            StateChange(table=table, version=r.version,
+                        from_state=TableState(r.from_state) if r.from_state else None,
+                        to_state=TableState(r.to_state), transition=r.transition, actor=r.actor,
+                        reason=r.reason, at=r.at)
+            for r in rows
+        ]
+
+    async def add_promotion(self, table: str, promoted: int, previous: int | None, actor: str,
+                            at: datetime) -> None:
+        table_row = await self._require_row(table)
+        self._session.add(PromotionRow(table_id=table_row.id, promoted_version=promoted,
+                                       previous_active_version=previous, actor=actor, at=at))
+        await self._session.flush()
+
+    async def last_promotion(self, table: str) -> PromotionRecord | None:
+        table_row = await self._require_row(table)
+        row = await self._session.scalar(
+            select(PromotionRow).where(PromotionRow.table_id == table_row.id)
+            .order_by(PromotionRow.id.desc()).limit(1)
+        )
+        if row is None:
+            return None
+        return PromotionRecord(id=row.id, table=table, promoted_version=row.promoted_version,
+                               previous_active_version=row.previous_active_version, actor=row.actor,
+                               at=row.at, rolled_back_at=row.rolled_back_at)
+
+    async def mark_rolled_back(self, promotion_id: int, at: datetime) -> bool:
+        result = await self._session.execute(
+            update(PromotionRow)
+            .where(PromotionRow.id == promotion_id, PromotionRow.rolled_back_at.is_(None))
+            .values(rolled_back_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def _row(self, name: str) -> LogicalTableRow | None:
+        return await self._session.scalar(
+            select(LogicalTableRow).where(LogicalTableRow.name == name.lower())
+            .execution_options(populate_existing=True)
+        )
+
+    async def _require_row(self, name: str) -> LogicalTableRow:
+        row = await self._row(name)
+        if row is None:
+            raise LookupError(name)
+        return row
+
+    async def _require_version_row(self, table: str, version: int) -> TableVersionRow:
+        table_row = await self._require_row(table)
+        row = await self._session.scalar(
+            select(TableVersionRow).where(TableVersionRow.table_id == table_row.id,
+                                          TableVersionRow.version == version)
+        )
+        if row is None:
+            raise LookupError(f"{table} v{version}")
+        return row

@@ -1,0 +1,86 @@
+"""One unit of work per service operation: a session, its repositories, an explicit commit.
+
+Repositories never commit; the service that opened the unit of work does, once. Leaving the
+block without a commit rolls everything back. Integrity and lock errors from the database
+surface as :class:`gateway.errors.Conflict`, since they mean another writer got there first.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.errors import Conflict
+from gateway.store.system import AuditRepository, SystemRepository, UsersRepository
+from gateway.store.tables import TablesRepository
+
+
+class UnitOfWork:
+    tables: TablesRepository
+    users: UsersRepository
+    system: SystemRepository
+    audit: AuditRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        assert self._session is not None, "use the unit of work inside `async with`"
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._sessions()
+        self.tables = TablesRepository(self._session)
+        self.users = UsersRepository(self._session)
+        self.system = SystemRepository(self._session)
+        self.audit = AuditRepository(self._session)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        session = self.session
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+        if exc is not None and _is_conflict(exc):
+            raise Conflict(
+                "Another change to the same object was committed first; reload and try again."
+            ) from exc
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except DBAPIError as exc:
+            if not _is_conflict(exc):
+                raise
+            raise Conflict(
+                "Another change to the same object was committed first; reload and try again."
+            ) from exc
+
+
+_CONFLICT_MARKERS = ("database is locked", "could not serialize", "deadlock detected")
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    """A lost race with another writer, as opposed to a broken or unreachable database."""
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, OperationalError | DBAPIError):
+        text = str(getattr(exc, "orig", exc)).lower()
+        return any(marker in text for marker in _CONFLICT_MARKERS)
+    return False
+
+
+class UnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
