@@ -125,6 +125,13 @@ def test_configuration_mistakes_fail_at_start_up() -> None:
         TokenVerifier(dev_secret=SECRET, jwks_url="https://idp.example.com/jwks")
     with pytest.raises(ValueError, match="at least 32 bytes"):
         TokenVerifier(dev_secret=b"too-short")
+    with pytest.raises(ValueError, match="must use https"):
+        TokenVerifier(
+            dev_secret=None,
+            oidc_issuer="https://idp.example.com",
+            oidc_audience="spyne",
+            jwks_url="http://idp.example.com/jwks",
+        )
 
 
 def test_oidc_enabled_says_which_mode_the_verifier_is_in() -> None:

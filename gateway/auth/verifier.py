@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from authlib.common.security import is_secure_transport
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -83,6 +84,9 @@ class TokenVerifier:
         if oidc_issuer:
             if not oidc_audience:
                 raise ValueError("SPYNE_OIDC_ISSUER is set but SPYNE_OIDC_AUDIENCE is not: set the audience tokens are issued for")
+            if jwks_url and not is_secure_transport(jwks_url):
+                # Keys fetched over plain HTTP can be swapped on the way: only loopback may skip TLS.
+                raise ValueError("SPYNE_JWKS_URL must use https (plain http only on a loopback address)")
             self._algorithms: tuple[str, ...] = OIDC_ALGORITHMS
             self._issuer, self._audience = oidc_issuer, oidc_audience
             self._jwks = JwksCache(
