@@ -1,1 +1,73 @@
-"""Spyne planner: pure SQL planning over a catalog snapshot (sqlglot + stdlib only)."""
+"""Spyne planner: pure SQL planning over a catalog snapshot (sqlglot + stdlib only).
+
+    plan(sql, catalog, options) -> Plan          checks, resolves, guards and rewrites one query
+    explain(plan) -> Explanation                 the plain-English account of a plan
+    apply_corrections(plan, corrections, options) -> (analyst SQL, options)   then re-plan
+    PlanCache                                    LRU of plans, keyed with the catalog epoch
+
+Every failure is a :class:`planner.errors.PlannerError` carrying an API.md error code.
+"""
+
+from planner.cache import PlanCache
+from planner.catalog import AcceptedJoin, Catalog, CatalogSnapshot, Column, LogicalTable, TableVersion
+from planner.core import plan
+from planner.corrections import CORRECTION_KINDS, apply_corrections
+from planner.errors import (
+    ForbiddenFunction,
+    InvalidCorrection,
+    InvalidSQL,
+    NotAQuery,
+    PlannerError,
+    TableNotFound,
+    TableNotQueryable,
+)
+from planner.explain import explain
+from planner.guardrails.thresholds import GuardrailThresholds
+from planner.model import (
+    ANALYST_DIALECTS,
+    WAREHOUSE_DIALECTS,
+    Correction,
+    Explanation,
+    Guardrail,
+    JoinUse,
+    Pin,
+    Plan,
+    PlanOptions,
+    TableUse,
+)
+
+GUARDRAIL_TYPES = ("EXPLOSIVE_JOIN", "CARTESIAN_PRODUCT", "AMBIGUOUS_AGGREGATE", "FAN_TRAP",
+                   "MISSING_FILTER_LARGE_TABLE", "UNVERIFIED_JOIN", "DEPRECATED_TABLE")
+
+__all__ = [
+    "ANALYST_DIALECTS",
+    "CORRECTION_KINDS",
+    "GUARDRAIL_TYPES",
+    "WAREHOUSE_DIALECTS",
+    "AcceptedJoin",
+    "Catalog",
+    "CatalogSnapshot",
+    "Column",
+    "Correction",
+    "Explanation",
+    "ForbiddenFunction",
+    "Guardrail",
+    "GuardrailThresholds",
+    "InvalidCorrection",
+    "InvalidSQL",
+    "JoinUse",
+    "LogicalTable",
+    "NotAQuery",
+    "Pin",
+    "Plan",
+    "PlanCache",
+    "PlanOptions",
+    "PlannerError",
+    "TableNotFound",
+    "TableNotQueryable",
+    "TableUse",
+    "TableVersion",
+    "apply_corrections",
+    "explain",
+    "plan",
+]

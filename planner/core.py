@@ -1,0 +1,105 @@
+"""plan(): parse, check, resolve, analyse, guard, rewrite — one pass each over one tree, no copies."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+from planner.analysis import Analysis, analyse
+from planner.catalog import Catalog
+from planner.errors import InvalidSQL, PlannerError
+from planner.estimate import estimate
+from planner.explain import assumptions
+from planner.guardrails.base import Facts
+from planner.guardrails.registry import run_guardrails
+from planner.joins import JoinInfo
+from planner.model import ANALYST_DIALECTS, WAREHOUSE_DIALECTS, JoinUse, Plan, PlanOptions, TableUse
+from planner.parse import parse
+from planner.resolve import Resolution, resolve
+from planner.rewrite import rewrite
+from planner.rules.context import RewriteContext
+from planner.rules.row_cap import limit_value
+
+DEFAULT_OPTIONS = PlanOptions()
+
+
+def plan(sql: str, catalog: Catalog, options: PlanOptions = DEFAULT_OPTIONS) -> Plan:
+    """Plan one read-only query; raises only :class:`planner.errors.PlannerError` subclasses."""
+    _check_options(options)
+    try:
+        return _plan(sql, catalog, options)
+    except PlannerError:
+        raise
+    except RecursionError:
+        raise InvalidSQL("The query is nested too deeply to check; simplify it.", line=1, column=1) from None
+    except SqlglotError as e:
+        # Generation refuses what the warehouse dialect cannot express (unsupported_level=RAISE).
+        raise InvalidSQL(f"This query cannot be expressed for {options.warehouse_dialect}: {e}",
+                         line=1, column=1) from None
+
+
+def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
+    dialect = options.read_dialect
+    tree = parse(sql, dialect, options.max_sql_bytes)
+    resolution = resolve(tree, catalog, options)
+    analysis = analyse(tree, resolution, catalog)
+    tables = _table_uses(resolution)
+    est = estimate(analysis)
+    guardrails = run_guardrails(Facts(analysis, est, tables, options.thresholds, dialect))
+    joins = tuple(_join_use(info, dialect) for info in analysis.joins)
+    filters = tuple(c.sql(dialect=dialect) for _, c in analysis.filters)
+    aggregations = tuple(a.sql(dialect=dialect) for _, a in analysis.aggregates)
+    group_by = tuple(g.sql(dialect=dialect) for g in analysis.group_by)
+    analyst_limit = limit_value(tree)
+    analyst_sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+    # From here on the tree is rewritten in place; everything above has been read off it.
+    warehouse_sql = rewrite(tree, RewriteContext(resolution, options))
+    cap = options.max_rows
+    rows = None if est.rows is None else min(est.rows, cap if analyst_limit is None else min(analyst_limit, cap))
+    return Plan(
+        original_sql=sql, sql=warehouse_sql, analyst_sql=analyst_sql, dialect=dialect,
+        warehouse_dialect=options.warehouse_dialect, tables=tables, joins=joins, filters=filters,
+        aggregations=aggregations, group_by=group_by,
+        assumptions=assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
+        guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap)
+
+
+def _check_options(options: PlanOptions) -> None:
+    if options.warehouse_dialect not in WAREHOUSE_DIALECTS:
+        raise InvalidSQL(f"Unknown warehouse dialect {options.warehouse_dialect!r}; use one of "
+                         f"{', '.join(WAREHOUSE_DIALECTS)}.")
+    if options.read_dialect not in ANALYST_DIALECTS:
+        raise InvalidSQL(f"Unknown SQL dialect {options.read_dialect!r}; use one of {', '.join(ANALYST_DIALECTS)}.")
+    if options.max_rows < 1 or options.max_sql_bytes < 1:
+        raise InvalidSQL("max_rows and max_sql_bytes must be positive.")
+
+
+def _table_uses(resolution: Resolution) -> tuple[TableUse, ...]:
+    return tuple(
+        TableUse(name=b.version.table, version=b.version.version, state=b.version.state,
+                 physical_name=b.version.physical_name, row_count=b.version.row_count,
+                 alias=b.node.alias or None, pinned=b.pinned)
+        for b in resolution.tables)
+
+
+def _join_use(info: JoinInfo, dialect: str) -> JoinUse:
+    return JoinUse(left_table=info.left.label, right_table=info.right.label, join_type=info.join_type,
+                   condition=join_condition(info, dialect),
+                   accepted_join_id=info.accepted.id if info.accepted else None,
+                   accepted_join_version=info.accepted.version if info.accepted else None)
+
+
+def join_condition(info: JoinInfo, dialect: str) -> str | None:
+    if info.node is not None and info.explicit:
+        on = info.node.args.get("on")
+        if isinstance(on, exp.Expr):
+            return on.sql(dialect=dialect)
+        if info.using:
+            return f"USING ({', '.join(info.using)})"
+        return "NATURAL"
+    if not info.conjuncts:
+        return None
+    return " AND ".join(c.sql(dialect=dialect) for c in info.conjuncts)
+
+
+__all__ = ["Analysis", "plan"]

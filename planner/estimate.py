@@ -1,0 +1,96 @@
+"""Rough estimates from catalog row counts; the gateway may replace them with the warehouse's EXPLAIN.
+
+The model is deliberately simple and says so in the assumptions: an equality join keeps the
+larger side (times an accepted join's measured fan-out), a join without a condition multiplies,
+each filter keeps a quarter of the rows, grouping keeps a tenth, an aggregate without GROUP BY
+returns one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from planner.analysis import Analysis
+from planner.joins import JoinInfo
+from planner.rules.row_cap import limit_value
+from planner.scopes import Scope, Source
+
+UNKNOWN_ROWS = 1_000  # a table without a row count
+FILTER_SELECTIVITY = 0.25
+GROUP_REDUCTION = 0.1
+MS_PER_SCANNED_ROW = 0.0001  # about ten million rows a second
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    rows: int | None  # before the row cap
+    cost_ms: float | None
+    fan_outs: dict[int, float]  # id(JoinInfo) -> estimated fan-out
+
+
+def estimate(analysis: Analysis) -> Estimate:
+    by_select = {id(s.select): s for s in analysis.scopes}
+    joins_by_scope: dict[int, list[JoinInfo]] = {}
+    for info in analysis.joins:
+        joins_by_scope.setdefault(id(info.scope.select), []).append(info)
+    fan_outs: dict[int, float] = {}
+    memo: dict[int, float] = {}
+
+    def query_rows(node: exp.Expr) -> float:
+        if isinstance(node, exp.Subquery | exp.CTE):
+            return query_rows(node.this)
+        if isinstance(node, exp.SetOperation):
+            return query_rows(node.this) + query_rows(node.expression)
+        scope = by_select.get(id(node))
+        return scope_rows(scope) if scope is not None else 1.0
+
+    def source_rows(source: Source) -> float:
+        if source.version is not None:
+            return float(source.version.row_count if source.version.row_count is not None else UNKNOWN_ROWS)
+        cte = analysis.resolution.cte_refs.get(id(source.node))
+        if cte is not None:
+            return query_rows(cte)
+        if isinstance(source.node, exp.Subquery):
+            return query_rows(source.node)
+        return float(UNKNOWN_ROWS)
+
+    def scope_rows(scope: Scope) -> float:
+        key = id(scope.select)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1.0  # guards recursive CTEs
+        sizes = {s.alias: source_rows(s) for s in scope.sources}
+        rows = max(sizes.values(), default=1.0)
+        for info in joins_by_scope.get(key, ()):
+            fan = _fan_out(info, sizes)
+            fan_outs[id(info)] = fan
+            rows *= fan
+        filters = sum(1 for c in scope.where if len(scope.sources_of(c)) < 2)
+        rows *= FILTER_SELECTIVITY ** filters
+        if scope.select.args.get("group"):
+            rows *= GROUP_REDUCTION
+        elif any(isinstance(p, exp.AggFunc) or p.find(exp.AggFunc) for p in scope.select.expressions):
+            rows = 1.0
+        limit = limit_value(scope.select)
+        if limit is not None:
+            rows = min(rows, float(limit))
+        memo[key] = max(rows, 1.0)
+        return memo[key]
+
+    rows = query_rows(analysis.tree)
+    limit = limit_value(analysis.tree)
+    if limit is not None:
+        rows = min(rows, float(limit))
+    scanned = sum(float(b.version.row_count or UNKNOWN_ROWS) for b in analysis.resolution.tables)
+    return Estimate(rows=int(rows), cost_ms=round(scanned * MS_PER_SCANNED_ROW + 0.05, 1), fan_outs=fan_outs)
+
+
+def _fan_out(info: JoinInfo, sizes: dict[str, float]) -> float:
+    if not info.linked:
+        # A cartesian product multiplies the larger side by the smaller one.
+        return max(min(sizes.get(info.left.alias, 1.0), sizes.get(info.right.alias, 1.0)), 1.0)
+    if info.accepted is not None and info.accepted.fan_out is not None:
+        return max(info.accepted.fan_out, 1.0)
+    return 1.0

@@ -1,0 +1,33 @@
+"""What every guardrail reads; each guardrail is a pure function of it returning findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from planner.analysis import Analysis
+from planner.estimate import Estimate
+from planner.guardrails.thresholds import GuardrailThresholds
+from planner.joins import JoinInfo
+from planner.model import Guardrail, TableUse
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    analysis: Analysis
+    estimate: Estimate
+    tables: tuple[TableUse, ...]
+    thresholds: GuardrailThresholds
+    dialect: str  # the analyst's, for quoting SQL back in messages
+
+
+Check = Callable[[Facts], list[Guardrail]]
+
+
+def describe_join(info: JoinInfo, dialect: str) -> str:
+    names = f"{info.left.label} - {info.right.label}"
+    if info.using:
+        return f"{names} using ({', '.join(info.using)})"
+    if info.conjuncts:
+        return f"{names} on {' AND '.join(c.sql(dialect=dialect) for c in info.conjuncts)}"
+    return names

@@ -1,0 +1,43 @@
+"""FAN_TRAP: SUM/AVG/COUNT over the "one" side of a one-to-many join counts each value many times.
+
+One-to-many comes from the accepted join's cardinality when there is one, else from primary
+keys: the side whose join columns cover its primary key is the "one" side.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from planner.guardrails.base import Facts, describe_join
+from planner.joins import unique_side
+from planner.model import Guardrail
+from planner.scopes import local_columns
+
+TYPE = "FAN_TRAP"
+_DOUBLE_COUNTING = (exp.Sum, exp.Avg, exp.Count)
+
+
+def fan_trap(facts: Facts) -> list[Guardrail]:
+    found: list[Guardrail] = []
+    for scope, agg in facts.analysis.aggregates:
+        if scope is None or not isinstance(agg, _DOUBLE_COUNTING) or isinstance(agg.this, exp.Distinct):
+            continue
+        if isinstance(agg.parent, exp.Window):
+            continue
+        columns = local_columns(agg)
+        owners = {id(o): o for c in columns if (o := scope.owner(c)) is not None}
+        for info in facts.analysis.joins:
+            if info.scope is not scope:
+                continue
+            one = unique_side(info)
+            many = info.right if one is info.left else info.left
+            if one is None or id(one) not in owners or id(many) in owners:
+                continue
+            column = next(c for c in columns if scope.owner(c) is one)
+            found.append(Guardrail(
+                TYPE, f"{agg.sql(dialect=facts.dialect)} aggregates {one.label}.{column.name}, but {one.label} is on "
+                      f"the one side of the one-to-many join {describe_join(info, facts.dialect)}: each "
+                      f"{one.label} value is counted once per matching {many.label} row. Aggregate "
+                      f"{one.label} in a subquery before joining.", False))
+            break
+    return found

@@ -1,0 +1,115 @@
+"""parse(sql, dialect) -> AST: exactly one read-only query, checked against the allow-list.
+
+Refusals, in the order they are checked:
+
+- text over ``max_sql_bytes``, a tokenizer or parser error, a recursion overflow -> InvalidSQL
+  with the line and column where it happened;
+- anything but exactly one SELECT / WITH … SELECT / set operation, or any statement node
+  (DML, DDL, INTO, locking clause, PRAGMA, SET, COPY, opaque commands) anywhere -> NotAQuery;
+- a function not on the allow-list -> ForbiddenFunction.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
+
+from planner.allowlist import (
+    ALLOWED_ANONYMOUS,
+    ALLOWED_FUNCTIONS,
+    ALLOWED_NODES,
+    FORBIDDEN_FUNCTIONS,
+    STATEMENT_NODES,
+)
+from planner.errors import ForbiddenFunction, InvalidSQL, NotAQuery
+
+_QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+_TOKEN_CONTEXT = re.compile(r"Error tokenizing '(.*)'", re.S)
+
+
+def position(sql: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    offset = max(0, min(offset, len(sql)))
+    line = sql.count("\n", 0, offset) + 1
+    return line, offset - (sql.rfind("\n", 0, offset) + 1) + 1
+
+
+def parse(sql: str, dialect: str, max_bytes: int = 65_536) -> exp.Query:
+    size = len(sql.encode("utf-8"))
+    if size > max_bytes:
+        line, column = position(sql, len(sql.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")))
+        raise InvalidSQL(f"The query is {size} bytes; the limit is {max_bytes}. Shorten it or split it.",
+                         line=line, column=column)
+    statements = _parse_statements(sql, dialect)
+    if not statements:
+        raise InvalidSQL("The query is empty; write one SELECT statement.", line=1, column=1)
+    if len(statements) > 1:
+        raise NotAQuery("Only one statement is allowed; remove everything after the first ';'.")
+    tree = statements[0]
+    if not isinstance(tree, _QUERY_ROOTS):
+        raise NotAQuery(f"Only read-only queries (SELECT, WITH … SELECT, UNION …) are allowed, "
+                        f"not {_describe(tree)}.")
+    check(tree)
+    return tree
+
+
+def _parse_statements(sql: str, dialect: str) -> list[exp.Expr]:
+    try:
+        parsed = sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE)
+    except ParseError as e:
+        first = e.errors[0] if e.errors else {}
+        description = first.get("description") or "could not parse the query"
+        raise InvalidSQL(f"Syntax error: {description}.", line=first.get("line") or 1,
+                         column=first.get("col") or 1) from None
+    except TokenError as e:
+        line, column = _token_error_position(sql, str(e))
+        raise InvalidSQL("Syntax error: an unterminated string, identifier or comment.",
+                         line=line, column=column) from None
+    except RecursionError:
+        raise InvalidSQL("The query is nested too deeply to check; simplify it.", line=1, column=1) from None
+    except (SqlglotError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+        # The parser can fail in odd ways on hostile input; that is still bad SQL, not a crash.
+        raise InvalidSQL(f"Syntax error: {type(e).__name__}.", line=1, column=1) from None
+    return [s for s in parsed if s is not None]
+
+
+def _token_error_position(sql: str, message: str) -> tuple[int, int]:
+    match = _TOKEN_CONTEXT.search(message)
+    if match:
+        found = sql.find(match.group(1))
+        if found >= 0:
+            return position(sql, found + len(match.group(1)))
+    return 1, 1
+
+
+def check(tree: exp.Expr) -> None:
+    """Refuse any node or function not on the allow-list (the whole tree, CTEs included)."""
+    for node in tree.walk():
+        kind = type(node)
+        if isinstance(node, exp.Func):
+            _check_function(node)
+        elif kind not in ALLOWED_NODES:
+            if kind in STATEMENT_NODES or isinstance(node, exp.DDL | exp.DML):
+                raise NotAQuery(f"Only read-only queries are allowed; {_describe(node)} is refused.")
+            raise NotAQuery(f"{_describe(node)} is not allowed in a query here.")
+
+
+def _check_function(node: exp.Func) -> None:
+    name = node.name if isinstance(node, exp.Anonymous) else type(node).__name__
+    allowed = (name.lower() in ALLOWED_ANONYMOUS if isinstance(node, exp.Anonymous)
+               else name in ALLOWED_FUNCTIONS)
+    if allowed:
+        return
+    shown = name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
+    if name.lower() in FORBIDDEN_FUNCTIONS:
+        raise ForbiddenFunction(f"{shown}() reads files or reaches other systems and is not allowed.")
+    raise ForbiddenFunction(f"{shown}() is not on the list of allowed functions.")
+
+
+def _describe(node: exp.Expr) -> str:
+    key = node.key.upper() if node.key else type(node).__name__.upper()
+    return {"COMMAND": f"the command {str(node.this).upper()!r}", "INTO": "SELECT … INTO",
+            "LOCK": "a locking clause (FOR UPDATE/SHARE)"}.get(key, key)

@@ -1,0 +1,121 @@
+"""Logical -> physical: every table reference resolves through the catalog, CTEs scoped first.
+
+Resolution order for a logical name: a pinned version (SHADOW only with ``may_view_shadow``),
+else the ACTIVE version, else the newest READ_ONLY one. A name that is not a logical table —
+a physical name typed by hand, anything schema-qualified, a table the caller may not see — is
+TABLE_NOT_FOUND with one message that never names a table, so the error cannot be used to probe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from planner.catalog import ACTIVE, DEPRECATED, READ_ONLY, SHADOW, Catalog, TableVersion
+from planner.errors import NotAQuery, TableNotFound, TableNotQueryable
+from planner.model import Pin, PlanOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """One table reference bound to a catalog version."""
+
+    node: exp.Table
+    version: TableVersion
+    pinned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    tables: tuple[Resolved, ...]  # in reference order
+    by_node: dict[int, Resolved]  # id(exp.Table) -> binding, for later passes
+    cte_refs: dict[int, exp.CTE]  # id(exp.Table) -> the CTE it names
+
+
+def resolve(tree: exp.Expr, catalog: Catalog, options: PlanOptions) -> Resolution:
+    pins = _pins(options.pins)
+    tables: list[Resolved] = []
+    by_node: dict[int, Resolved] = {}
+    cte_refs: dict[int, exp.CTE] = {}
+    memo: dict[str, tuple[TableVersion, bool]] = {}
+    for node in tree.find_all(exp.Table):
+        if not isinstance(node.this, exp.Identifier):
+            raise NotAQuery("Table functions are not allowed in FROM; query catalog tables only.")
+        name = node.name
+        if not node.args.get("db") and not node.args.get("catalog"):
+            cte = _visible_cte(node, name.lower())
+            if cte is not None:
+                cte_refs[id(node)] = cte
+                continue
+        else:
+            raise _not_found(node)
+        key = name.lower()
+        if key not in memo:
+            memo[key] = _version(node, key, catalog, pins, options.may_view_shadow)
+        version, pinned = memo[key]
+        bound = Resolved(node=node, version=version, pinned=pinned)
+        tables.append(bound)
+        by_node[id(node)] = bound
+    return Resolution(tables=tuple(tables), by_node=by_node, cte_refs=cte_refs)
+
+
+def _pins(pins: tuple[Pin, ...]) -> dict[str, int]:
+    return {p.table.lower(): p.version for p in pins}
+
+
+def _version(node: exp.Table, key: str, catalog: Catalog, pins: dict[str, int],
+             may_view_shadow: bool) -> tuple[TableVersion, bool]:
+    table = catalog.table(key)
+    visible = () if table is None else tuple(
+        v for v in table.versions if v.state != SHADOW or may_view_shadow)
+    if not visible:
+        raise _not_found(node)
+    if key in pins:
+        wanted = pins[key]
+        chosen = next((v for v in visible if v.version == wanted), None)
+        if chosen is None:
+            raise TableNotQueryable(f"Version {wanted} of table '{key}' does not exist or is not "
+                                    f"available to you; pick a version listed by `table(name)`.")
+        return chosen, True
+    for state in (ACTIVE, READ_ONLY):
+        candidates = [v for v in visible if v.state == state]
+        if candidates:
+            return max(candidates, key=lambda v: v.version), False
+    only = "deprecated" if all(v.state == DEPRECATED for v in visible) else "not yet active"
+    raise TableNotQueryable(f"Table '{key}' has no ACTIVE or READ_ONLY version (its versions are {only}); "
+                            f"pin one with pins: [{{table: \"{key}\", version: N}}].")
+
+
+def _not_found(node: exp.Table) -> TableNotFound:
+    meta = node.this.meta if isinstance(node.this, exp.Identifier) else {}
+    line, column = meta.get("line"), meta.get("col")
+    where = f" at line {line}, column {column}" if line else ""
+    return TableNotFound(f"The table referenced{where} is not a table you can query. Use a logical "
+                         f"table name as listed by `tables`, without schema or quoting.",
+                         line=line, column=column)
+
+
+def _visible_cte(node: exp.Expr, name: str) -> exp.CTE | None:
+    """The CTE a table reference names, honouring WITH scoping; None if it names no CTE."""
+    child: exp.Expr = node
+    parent = node.parent
+    skip: exp.Expr | None = None
+    while parent is not None:
+        if isinstance(parent, exp.With):
+            ctes = parent.expressions
+            index = next((i for i, c in enumerate(ctes) if c is child), len(ctes))
+            # A CTE sees the ones before it; a recursive WITH also lets a CTE see itself.
+            upto = index + 1 if parent.args.get("recursive") else index
+            for cte in reversed(ctes[:upto]):
+                if cte.alias_or_name.lower() == name:
+                    return cte
+            skip = parent.parent
+        elif isinstance(parent, exp.Query) and parent is not skip:
+            with_ = parent.args.get("with_")
+            if with_ is not None:
+                for cte in reversed(with_.expressions):
+                    if cte.alias_or_name.lower() == name:
+                        return cte
+        child, parent = parent, parent.parent
+    return None

@@ -1,0 +1,32 @@
+"""The rewrite pipeline: RULES applied in order to the checked tree, then generated for the warehouse.
+
+Like sqlglot's optimizer, each rule is one module with one pure-ish function of the same name
+(it may mutate the tree it was given, which the planner owns, to avoid copying).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from planner.rules.context import RewriteContext
+from planner.rules.derived_columns import derived_columns
+from planner.rules.physical_tables import physical_tables
+from planner.rules.row_cap import row_cap
+from planner.rules.sqlite_dates import sqlite_dates
+
+Rule = Callable[[exp.Expr, RewriteContext], exp.Expr]
+
+RULES: tuple[Rule, ...] = (
+    physical_tables,
+    derived_columns,
+    sqlite_dates,
+    row_cap,
+)
+
+
+def rewrite(tree: exp.Expr, ctx: RewriteContext) -> str:
+    for rule in RULES:
+        tree = rule(tree, ctx)
+    return tree.sql(dialect=ctx.warehouse)

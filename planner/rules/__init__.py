@@ -1,0 +1,1 @@
+"""Rewrite rules, one module each; :mod:`planner.rewrite` applies them in order."""

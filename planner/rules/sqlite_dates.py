@@ -1,0 +1,106 @@
+"""Date arithmetic sqlglot emits verbatim but SQLite cannot run: rewrite it, or refuse it.
+
+>>> # DATE '1998-12-01' - INTERVAL '90' DAY   ->  DATE('1998-12-01', '-90 day')
+>>> # EXTRACT(YEAR FROM x)                    ->  CAST(STRFTIME('%Y', x) AS INTEGER)
+>>> # DATE_TRUNC('month', x)                  ->  DATE(x, 'start of month')
+>>> # DATE_TRUNC('quarter', x)                ->  refused (FORBIDDEN_FUNCTION)
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from planner.errors import ForbiddenFunction
+from planner.rules.context import RewriteContext
+
+_EXTRACT_FORMATS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MINUTE": "%M",
+                    "SECOND": "%S", "DOW": "%w", "DAYOFWEEK": "%w", "DOY": "%j", "DAYOFYEAR": "%j",
+                    "WEEK": "%W"}
+_DATE_UNITS = {"DAY": "day", "MONTH": "month", "YEAR": "year"}
+_TIME_UNITS = {"HOUR": "hour", "MINUTE": "minute", "SECOND": "second"}
+_TRUNC = {"YEAR": "start of year", "MONTH": "start of month", "DAY": None}
+_AMOUNT = re.compile(r"^\s*([+-]?\d+)\s*([a-zA-Z]+)?\s*$")
+
+
+def sqlite_dates(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
+    if ctx.warehouse != "sqlite":
+        return tree
+    return tree.transform(_rewrite, copy=False)
+
+
+def _rewrite(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Add | exp.Sub):
+        return _arithmetic(node)
+    if isinstance(node, exp.Extract):
+        unit = _unit(node.this)
+        fmt = _EXTRACT_FORMATS.get(unit)
+        if fmt is None:
+            raise ForbiddenFunction(f"EXTRACT({unit} FROM …) cannot run on SQLite; use YEAR, MONTH, DAY, "
+                                    f"HOUR, MINUTE, SECOND, DOW or DOY.")
+        return exp.cast(_call("STRFTIME", exp.Literal.string(fmt), node.expression), "INTEGER")
+    if isinstance(node, exp.DateTrunc | exp.TimestampTrunc | exp.DatetimeTrunc):
+        unit = _unit(node.args.get("unit"))
+        if unit not in _TRUNC:
+            raise ForbiddenFunction(f"DATE_TRUNC('{unit.lower()}', …) cannot run on SQLite; truncate to "
+                                    f"year, month or day, or compute it with STRFTIME.")
+        modifier = _TRUNC[unit]
+        args = [node.this] + ([exp.Literal.string(modifier)] if modifier else [])
+        return _call("DATE", *args)
+    return node
+
+
+def _arithmetic(node: exp.Add | exp.Sub) -> exp.Expr:
+    left, right = node.this, node.expression
+    sign = -1 if isinstance(node, exp.Sub) else 1
+    if isinstance(left, exp.Interval) and isinstance(node, exp.Add):
+        left, right = right, left
+    if isinstance(right, exp.Interval):
+        amount, unit = _interval(right)
+        return _shift(left, sign * amount, unit)
+    if _is_date(left) and isinstance(right, exp.Literal) and not right.is_string and right.is_int:
+        return _shift(left, sign * int(right.this), "DAY")
+    return node
+
+
+def _shift(base: exp.Expr, amount: int, unit: str) -> exp.Expr:
+    if unit == "WEEK":
+        amount, unit = amount * 7, "DAY"
+    if isinstance(base, exp.Cast) and base.to.is_type("date"):
+        base = base.this
+    if isinstance(base, exp.Anonymous) and base.name.upper() == "DATE" and len(base.expressions) == 1:
+        base = base.expressions[0]
+    if unit in _DATE_UNITS:
+        return _call("DATE", base, exp.Literal.string(f"{amount:+d} {_DATE_UNITS[unit]}"))
+    if unit in _TIME_UNITS:
+        return _call("DATETIME", base, exp.Literal.string(f"{amount:+d} {_TIME_UNITS[unit]}"))
+    raise ForbiddenFunction(f"Interval arithmetic in {unit.lower()}s cannot run on SQLite; use days, "
+                            f"weeks, months, years, hours, minutes or seconds.")
+
+
+def _interval(node: exp.Interval) -> tuple[int, str]:
+    value, unit = node.this, _unit(node.args.get("unit"))
+    match = _AMOUNT.match(value.name) if isinstance(value, exp.Literal) else None
+    if match is None:
+        raise ForbiddenFunction("Interval arithmetic with a computed amount cannot run on SQLite; "
+                                "use a constant such as INTERVAL '3' MONTH.")
+    if not unit:
+        unit = (match.group(2) or "").upper()
+    unit = unit.rstrip("S") if unit.endswith("S") and unit != "S" else unit
+    return int(match.group(1)), unit
+
+
+def _is_date(node: exp.Expr) -> bool:
+    return (isinstance(node, exp.Cast) and node.to.is_type("date")) or (
+        isinstance(node, exp.Anonymous) and node.name.upper() == "DATE")
+
+
+def _unit(node: exp.Expr | None) -> str:
+    if node is None:
+        return ""
+    return (node.name or node.sql()).upper()
+
+
+def _call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))

@@ -1,0 +1,134 @@
+"""One pass over each SELECT: its sources, which source each column belongs to, its conjuncts.
+
+This is a small, cheap stand-in for sqlglot's ``qualify``: the planner only needs to know which
+FROM item a column comes from, and it learns that from catalog columns and projections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from planner.catalog import TableVersion
+from planner.resolve import Resolution
+
+
+@dataclass(slots=True)
+class Source:
+    alias: str  # lower case, as columns qualify it
+    label: str  # what a person reads: the logical table name, or the alias of a derived table
+    node: exp.Expr  # the FROM/JOIN item
+    version: TableVersion | None  # for catalog tables
+    columns: frozenset[str] | None  # lower case; None when unknown (SELECT *)
+    primary_key: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Scope:
+    select: exp.Select
+    sources: list[Source]
+    where: list[exp.Expr] = field(default_factory=list)
+    having: list[exp.Expr] = field(default_factory=list)
+
+    def source(self, alias: str) -> Source | None:
+        return next((s for s in self.sources if s.alias == alias), None)
+
+    def owner(self, column: exp.Column) -> Source | None:
+        """The source a column belongs to in this scope; None for outer or unknown columns."""
+        qualifier = column.table.lower()
+        if qualifier:
+            return self.source(qualifier)
+        name = column.name.lower()
+        owners = [s for s in self.sources if s.columns is not None and name in s.columns]
+        if len(owners) == 1:
+            return owners[0]
+        if not owners and len(self.sources) == 1 and self.sources[0].columns is None:
+            return self.sources[0]
+        return None
+
+    def sources_of(self, node: exp.Expr) -> list[Source]:
+        found: list[Source] = []
+        for column in local_columns(node):
+            owner = self.owner(column)
+            if owner is not None and owner not in found:
+                found.append(owner)
+        return found
+
+
+def conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
+    if node is None:
+        return []
+    return [*node.flatten()] if isinstance(node, exp.And) else [node]
+
+
+def local_columns(node: exp.Expr) -> list[exp.Column]:
+    """Columns of ``node`` not inside a nested query (those belong to the nested scope)."""
+    found: list[exp.Column] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, exp.Column):
+            found.append(current)
+            continue
+        for child in current.iter_expressions():
+            if not isinstance(child, exp.Query):
+                stack.append(child)
+    return found
+
+
+def build_scopes(tree: exp.Expr, resolution: Resolution) -> list[Scope]:
+    """Every SELECT in the tree, outermost first (breadth-first order)."""
+    return [_scope(select, resolution) for select in tree.find_all(exp.Select)]
+
+
+def outermost_select(tree: exp.Expr) -> exp.Select | None:
+    while isinstance(tree, exp.Subquery):
+        tree = tree.this
+    return tree if isinstance(tree, exp.Select) else None
+
+
+def _scope(select: exp.Select, resolution: Resolution) -> Scope:
+    items: list[exp.Expr] = []
+    from_ = select.args.get("from_")
+    if from_ is not None:
+        items.append(from_.this)
+    items.extend(join.this for join in select.args.get("joins") or ())
+    sources = [_source(item, resolution) for item in items]
+    where = select.args.get("where")
+    having = select.args.get("having")
+    return Scope(select=select, sources=sources,
+                 where=conjuncts(where.this if where is not None else None),
+                 having=conjuncts(having.this if having is not None else None))
+
+
+def _source(item: exp.Expr, resolution: Resolution) -> Source:
+    alias = item.alias_or_name.lower()
+    if isinstance(item, exp.Table):
+        bound = resolution.by_node.get(id(item))
+        if bound is not None:
+            v = bound.version
+            return Source(alias=alias, label=v.table, node=item, version=v,
+                          columns=frozenset(c.name.lower() for c in v.columns) or None,
+                          primary_key=frozenset(c.name.lower() for c in v.columns if c.primary_key))
+        cte = resolution.cte_refs.get(id(item))
+        if cte is not None:
+            return Source(alias=alias, label=alias, node=item, version=None, columns=_projected(cte))
+    if isinstance(item, exp.Subquery):
+        return Source(alias=alias, label=alias, node=item, version=None, columns=_projected(item))
+    return Source(alias=alias, label=alias or item.key, node=item, version=None, columns=None)
+
+
+def _projected(node: exp.Expr) -> frozenset[str] | None:
+    """Names a derived table or CTE exposes: its alias column list, else its projections."""
+    table_alias = node.args.get("alias")
+    if isinstance(table_alias, exp.TableAlias) and table_alias.columns:
+        return frozenset(c.name.lower() for c in table_alias.columns)
+    query = node.this if isinstance(node, exp.CTE | exp.Subquery) else node
+    if not isinstance(query, exp.Query):
+        return None
+    selects = query.selects
+    if any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
+           for s in selects):
+        return None
+    return frozenset(s.alias_or_name.lower() for s in selects)
