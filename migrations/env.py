@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from gateway.store.models import metadata
+from gateway.store.all_models import metadata
 
 config = context.config
 

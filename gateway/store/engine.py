@@ -70,7 +70,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "heads") -> None:
+    """Upgrade to every head: each area (queries, ingestion, drift, joins) is its own branch off 0001."""
     ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 

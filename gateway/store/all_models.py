@@ -1,0 +1,11 @@
+"""Every model module, imported so that one ``metadata`` knows every table (for Alembic).
+
+An area that adds tables adds its module here.
+"""
+
+from gateway.store import models
+from gateway.store.models import metadata
+
+MODEL_MODULES = (models,)
+
+__all__ = ["MODEL_MODULES", "metadata"]
