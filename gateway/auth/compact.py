@@ -54,7 +54,9 @@ def read_header(token: str) -> dict[str, Any]:
         raise AuthFailure("malformed")
     try:
         header = json.loads(_b64url_decode(segments[0]))
-    except (ValueError, binascii.Error) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; a few kilobytes of "[[[[" are a
+    # RecursionError, which must not escape as an internal error.
+    except (ValueError, binascii.Error, RecursionError) as error:
         raise AuthFailure("malformed") from error
     if not isinstance(header, dict):
         raise AuthFailure("malformed")

@@ -166,7 +166,7 @@ class TokenVerifier:
             raise AuthFailure("oversized") from error
         except (UnsupportedAlgorithmError, InvalidKeyTypeError, InvalidKeyCurveError) as error:
             raise AuthFailure("bad_algorithm") from error
-        except (JoseError, ValueError, TypeError) as error:
+        except (JoseError, ValueError, TypeError, RecursionError) as error:
             raise AuthFailure("malformed") from error
 
     def _check_claims(self, claims: dict[str, Any]) -> None:

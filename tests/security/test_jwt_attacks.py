@@ -177,6 +177,10 @@ OIDC_CASES: list[tuple[str, Make, Reason]] = [
     ("header-without-alg", lambda c: sign_token({"kid": "rsa-1"}, c.claims(), None), "malformed"),
     ("alg-as-number", lambda c: f"{b64(json.dumps({'alg': 256}).encode())}.e30.c2ln", "malformed"),
     ("non-ascii-token", lambda c: "é.é.é", "malformed"),
+    ("header-deeply-nested-json", lambda c: f"{b64(b'[' * 5000)}.e30.c2ln", "malformed"),
+    ("header-not-utf8", lambda c: f"{b64(bytes([0xFF, 0xFE, 0x00]))}.e30.c2ln", "malformed"),
+    ("payload-deeply-nested-json-signed", lambda c: sign_token(
+        {"alg": "RS256", "kid": "rsa-1"}, b"[" * 5000, c.keys.rsa), "malformed"),
     ("payload-not-json", lambda c: sign_token({"alg": "RS256", "kid": "rsa-1"}, b"not json", c.keys.rsa), "malformed"),
     ("payload-a-json-list", lambda c: sign_token({"alg": "RS256", "kid": "rsa-1"}, b"[1,2]", c.keys.rsa), "malformed"),
     ("exp-missing", lambda c: c.rs256(exp=DROP), "malformed"),
@@ -260,6 +264,8 @@ DEV_CASES: list[tuple[str, Make, Reason]] = [
         {"alg": "HS256", "jwk": {"kty": "oct", "k": b64(b"z" * 32)}}, dev_claims(), b"z" * 32), "forbidden_header"),
     ("crit", lambda c: sign_token({"alg": "HS256", "crit": ["exp"]}, dev_claims(), DEV_SECRET), "crit"),
     ("oversized", lambda c: sign_token({"alg": "HS256"}, dev_claims(pad="A" * 9000), DEV_SECRET), "oversized"),
+    ("payload-deeply-nested-json-signed", lambda c: sign_token({"alg": "HS256"}, b"[" * 5000, DEV_SECRET),
+     "malformed"),
 ]
 
 
