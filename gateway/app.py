@@ -76,12 +76,14 @@ class GatewayGraphQL(GraphQL):
         super().__init__(**kwargs)
         self.services = services
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(  # type: ignore[override]
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         authorization = request.headers.get("authorization")
-        if authorization is None and isinstance(request, WebSocket):
-            authorization = None  # subscriptions authenticate in connection_init (see events)
-        if authorization is None and request.method == "GET" and "query" not in request.query_params:
+        is_ide_page = (isinstance(request, Request) and request.method == "GET"
+                       and "query" not in request.query_params)
+        if authorization is None and is_ide_page:
             # The IDE page itself needs no token; nothing runs without one.
             return Context(services=self.services, request_id=request_id, request=request, response=response)
         context = await authenticate(self.services, authorization, request_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.services.demo import load_demo_catalog
+from gateway.store.engine import migrate
 from gateway.warehouse.demo_data import DemoSummary, generate_demo_warehouse
 from tests.support.databases import (
     create_pg_database,
@@ -18,7 +19,6 @@ from tests.support.databases import (
     reset_pg_catalog,
 )
 from tests.support.harness import Gateway, start_gateway, stop_gateway
-from gateway.store.engine import migrate
 
 BACKENDS = ["sqlite", "postgres"]
 

@@ -1,11 +1,17 @@
-"""GraphQL enums: the domain's own enums, exposed under API.md's names."""
+"""GraphQL enums: the domain's own enums, registered under API.md's names.
+
+``strawberry.enum`` registers the class in place, so the GraphQL enum *is* the domain enum and
+no conversion happens between the layers.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from gateway import domain
+from gateway.domain import Role, SystemMode, TableState
 
-Role = strawberry.enum(domain.Role, name="Role")
-TableState = strawberry.enum(domain.TableState, name="TableState")
-SystemMode = strawberry.enum(domain.SystemMode, name="SystemMode")
+strawberry.enum(Role, name="Role")
+strawberry.enum(TableState, name="TableState")
+strawberry.enum(SystemMode, name="SystemMode")
+
+__all__ = ["Role", "SystemMode", "TableState"]

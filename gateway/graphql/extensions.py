@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import Unauthenticated, code_of, extensions_of

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from gateway.domain import Capability, TableState, visible_states
 from gateway.errors import Conflict, Forbidden, InvalidInput, TableNotFound
-from gateway.records import Principal, VersionRecord
+from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.visibility import TableView, table_view
@@ -49,7 +49,7 @@ def validate_table_name(name: str) -> str:
     lowered = name.strip().lower()
     if not NAME_PATTERN.match(lowered):
         raise InvalidInput(
-            "A table name is 1–63 characters of lower-case letters, digits and underscores, "
+            "A table name is 1 to 63 characters of lower-case letters, digits and underscores, "
             "starting with a letter or underscore."
         )
     return lowered
@@ -82,7 +82,7 @@ class CatalogService:
             raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE}.")
         after_name = decode_cursor(after) if after else None
         async with self._deps.uow() as uow:
-            records = await uow.tables.list(search=search, states=states, after=after_name, limit=first + 1)
+            records = await uow.tables.page(search=search, states=states, after=after_name, limit=first + 1)
             total = await uow.tables.count(search=search, states=states)
         views = [v for r in records[:first]
                  if (v := table_view(principal.role, r, include_deprecated=include_deprecated))]
@@ -129,8 +129,6 @@ class CatalogService:
                 raise Conflict(f"{physical!r} is already registered under another name.")
             await uow.tables.create(logical, description, now)
             await uow.tables.add_version(version)
-            from gateway.records import StateChange
-
             await uow.tables.record_state_change(StateChange(
                 table=logical, version=1, from_state=None, to_state=TableState.READ_ONLY,
                 transition="REGISTER", actor=principal.email, reason=None, at=now))

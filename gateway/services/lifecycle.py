@@ -193,7 +193,7 @@ class LifecycleService:
                        message: str, warnings: tuple[str, ...]) -> LifecycleOutcome:
         async with self._deps.uow() as uow:
             record = await self._table(uow, table)
-            history = tuple(await uow.tables.history(record.name))
+            history: tuple[StateChange, ...] = tuple(await uow.tables.history(record.name))
         return LifecycleOutcome(_view(principal, record, history), False, tuple(steps), message, warnings)
 
 

@@ -79,7 +79,7 @@ class TablesRepository:
             query = query.where(LogicalTableRow.name.contains(search.lower(), autoescape=True))
         return query
 
-    async def list(self, *, search: str | None, states: Iterable[TableState], after: str | None,
+    async def page(self, *, search: str | None, states: Iterable[TableState], after: str | None,
                    limit: int) -> list[TableRecord]:
         query = self._listing(search, list(states)).order_by(LogicalTableRow.name).limit(limit)
         if after is not None:

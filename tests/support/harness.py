@@ -9,8 +9,8 @@ import httpx
 
 from gateway.app import build_services, create_app
 from gateway.auth import mint_dev_token
-from gateway.records import Principal
 from gateway.domain import Role
+from gateway.records import Principal
 from gateway.services.container import Services
 from gateway.settings import Settings
 
