@@ -18,6 +18,7 @@ from planner.parse import parse
 from planner.resolve import Resolution, resolve
 from planner.rewrite import rewrite
 from planner.rules.context import RewriteContext
+from planner.rules.derived_columns import push_column_aliases
 from planner.rules.row_cap import limit_value
 
 DEFAULT_OPTIONS = PlanOptions()
@@ -51,7 +52,9 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     aggregations = tuple(a.sql(dialect=dialect) for _, a in analysis.aggregates)
     group_by = tuple(g.sql(dialect=dialect) for g in analysis.group_by)
     analyst_limit = limit_value(tree)
-    analyst_sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+    if dialect == "sqlite":
+        push_column_aliases(tree)  # sqlite's generator cannot write `AS t(a, b)`; same meaning
+    analyst_sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
     # From here on the tree is rewritten in place; everything above has been read off it.
     warehouse_sql = rewrite(tree, RewriteContext(resolution, options))
     cap = options.max_rows

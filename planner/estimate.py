@@ -1,7 +1,7 @@
 """Rough estimates from catalog row counts; the gateway may replace them with the warehouse's EXPLAIN.
 
 The model is deliberately simple and says so in the assumptions: an equality join keeps the
-larger side (times an accepted join's measured fan-out), a join without a condition multiplies,
+larger side (times an accepted join's measured fan-out when it is many-to-many), a join without a condition multiplies,
 each filter keeps a quarter of the rows, grouping keeps a tenth, an aggregate without GROUP BY
 returns one row.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from planner.analysis import Analysis
-from planner.joins import JoinInfo
+from planner.joins import MANY_TO_MANY, JoinInfo
 from planner.rules.row_cap import limit_value
 from planner.scopes import Scope, Source
 
@@ -66,7 +66,10 @@ def estimate(analysis: Analysis) -> Estimate:
         for info in joins_by_scope.get(key, ()):
             fan = _fan_out(info, sizes)
             fan_outs[id(info)] = fan
-            rows *= fan
+            # A one-to-many join yields about the many side's rows, already counted in the base;
+            # only a many-to-many or cartesian join multiplies.
+            if not info.linked or info.cardinality == MANY_TO_MANY:
+                rows *= fan
         filters = sum(1 for c in scope.where if len(scope.sources_of(c)) < 2)
         rows *= FILTER_SELECTIVITY ** filters
         if scope.select.args.get("group"):

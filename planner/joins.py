@@ -64,8 +64,10 @@ def extract_joins(scope: Scope) -> tuple[list[JoinInfo], set[int]]:
             others = [s for s in scope.sources_of(on) if s is not right]
             for other in others:
                 union(other, right)
-            left = others[0] if others else sources[i]
-            infos.append(JoinInfo(scope, left, right, join_type, parts, node, True, bool(others)))
+            if others:
+                infos.append(JoinInfo(scope, others[0], right, join_type, parts, node, True, True))
+            else:  # ON TRUE, or ON with one-sided predicates only: left to the component check
+                implicit[i + 1] = node
         elif using or node.args.get("method") == "NATURAL":
             names = tuple(c.name.lower() for c in using or ())
             left = next((s for s in sources[: i + 1] if s.columns and set(names) <= s.columns), sources[i])

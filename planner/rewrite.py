@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from planner.rules.context import RewriteContext
 from planner.rules.derived_columns import derived_columns
@@ -29,4 +30,6 @@ RULES: tuple[Rule, ...] = (
 def rewrite(tree: exp.Expr, ctx: RewriteContext) -> str:
     for rule in RULES:
         tree = rule(tree, ctx)
-    return tree.sql(dialect=ctx.warehouse)
+    # Comments are dropped: they carry nothing the warehouse needs, and a comment is text the
+    # analyst controls end to end. Unsupported constructs raise instead of degrading silently.
+    return tree.sql(dialect=ctx.warehouse, comments=False, unsupported_level=ErrorLevel.RAISE)

@@ -13,8 +13,11 @@ from planner.rules.context import RewriteContext
 
 
 def derived_columns(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
-    if ctx.warehouse != "sqlite":
-        return tree
+    return push_column_aliases(tree) if ctx.warehouse == "sqlite" else tree
+
+
+def push_column_aliases(tree: exp.Expr) -> exp.Expr:
+    """Move every derived table's column list into its SELECT list (meaning is unchanged)."""
     for sub in list(tree.find_all(exp.Subquery)):
         alias = sub.args.get("alias")
         if not isinstance(alias, exp.TableAlias) or not alias.columns:

@@ -31,6 +31,9 @@ def sqlite_dates(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
 
 
 def _rewrite(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Cast) and node.to.is_type("interval"):
+        raise ForbiddenFunction("A computed INTERVAL cannot run on SQLite; use a constant such as "
+                                "INTERVAL '3' MONTH.")
     if isinstance(node, exp.Add | exp.Sub):
         return _arithmetic(node)
     if isinstance(node, exp.Extract):

@@ -1,0 +1,48 @@
+"""Golden SQL files: SQL in, warehouse SQL and guardrails out; refusals with their error code.
+
+Regenerate expected output with ``SPYNE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/planner/test_golden.py``
+and review the diff by eye: a golden file is a claim that the output is right.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from planner import PlannerError, plan
+from tests.planner import golden
+
+VALID = golden.all_cases(invalid=False)
+INVALID = golden.all_cases(invalid=True)
+
+
+def _guardrails(case: golden.Case) -> str:
+    p = plan(case.sql, case.catalog(), case.options())
+    return ", ".join(g.type for g in p.guardrails) or "none"
+
+
+@pytest.mark.parametrize("case", VALID, ids=[c.id for c in VALID])
+def test_golden_plan(case: golden.Case) -> None:
+    p = plan(case.sql, case.catalog(), case.options())
+    guardrails = ", ".join(g.type for g in p.guardrails) or "none"
+    if golden.UPDATE:
+        cases = golden.load(case.file)
+        for c in cases:
+            if c.title == case.title:
+                c.expected, c.headers["guardrails"] = p.sql, guardrails
+        golden.save(case.file, cases)
+        return
+    assert p.sql == case.expected
+    assert guardrails == case.headers.get("guardrails", "none")
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[c.id for c in INVALID])
+def test_golden_refusal(case: golden.Case) -> None:
+    with pytest.raises(PlannerError) as caught:
+        plan(case.sql, case.catalog(), case.options())
+    assert caught.value.code == case.headers["error"], caught.value.message
+    assert caught.value.message
+
+
+def test_there_are_enough_golden_cases() -> None:
+    assert len(VALID) + len(INVALID) >= 150
+    assert {c.headers.get("warehouse", "sqlite") for c in VALID} == {"sqlite", "postgres", "duckdb"}
