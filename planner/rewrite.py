@@ -11,6 +11,7 @@ from collections.abc import Callable
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
+from planner.rules.comma_joins import comma_joins
 from planner.rules.context import RewriteContext
 from planner.rules.derived_columns import derived_columns
 from planner.rules.physical_tables import physical_tables
@@ -21,6 +22,7 @@ Rule = Callable[[exp.Expr, RewriteContext], exp.Expr]
 
 RULES: tuple[Rule, ...] = (
     physical_tables,
+    comma_joins,
     derived_columns,
     sqlite_dates,
     row_cap,

@@ -11,7 +11,6 @@ from sqlglot import exp
 from planner.guardrails.base import Facts, describe_join
 from planner.joins import unique_side
 from planner.model import Guardrail
-from planner.scopes import local_columns
 
 TYPE = "FAN_TRAP"
 _DOUBLE_COUNTING = (exp.Sum, exp.Avg, exp.Count)
@@ -24,7 +23,7 @@ def fan_trap(facts: Facts) -> list[Guardrail]:
             continue
         if isinstance(agg.parent, exp.Window):
             continue
-        columns = local_columns(agg)
+        columns = value_columns(agg.this) if agg.this is not None else []
         owners = {id(o): o for c in columns if (o := scope.owner(c)) is not None}
         for info in facts.analysis.joins:
             if info.scope is not scope:
@@ -41,3 +40,21 @@ def fan_trap(facts: Facts) -> list[Guardrail]:
                       f"{one.label} in a subquery before joining.", False))
             break
     return found
+
+
+def value_columns(node: exp.Expr) -> list[exp.Column]:
+    """Columns whose values an aggregate adds up: CASE conditions only choose, they are not summed.
+
+    ``SUM(CASE WHEN o.priority = 'HIGH' THEN 1 ELSE 0 END)`` counts joined rows, not order values.
+    """
+    if isinstance(node, exp.Column):
+        return [node]
+    if isinstance(node, exp.Query):
+        return []
+    if isinstance(node, exp.Case):
+        branches = [i.args.get("true") for i in node.args.get("ifs") or ()] + [node.args.get("default")]
+        return [c for b in branches if b is not None for c in value_columns(b)]
+    if isinstance(node, exp.If):
+        return [c for b in (node.args.get("true"), node.args.get("false")) if b is not None
+                for c in value_columns(b)]
+    return [c for child in node.iter_expressions() for c in value_columns(child)]
