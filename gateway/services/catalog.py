@@ -13,13 +13,11 @@ from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.visibility import TableView, table_view
+from gateway.warehouse.naming import is_shadow_space
 from planner.catalog import CatalogSnapshot, Column
 from planner.catalog import TableVersion as PlannerVersion
 
 NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-# Names that belong to the ingestion staging space; an external table never lives there.
-SHADOW_SCHEMA = "spyne_shadow"
-SHADOW_PREFIX = "spyne_shadow__"
 MAX_PAGE = 200
 
 
@@ -53,11 +51,6 @@ def validate_table_name(name: str) -> str:
             "starting with a letter or underscore."
         )
     return lowered
-
-
-def is_shadow_space(physical_name: str) -> bool:
-    lowered = physical_name.lower()
-    return lowered.startswith(SHADOW_SCHEMA + ".") or lowered.startswith(SHADOW_PREFIX)
 
 
 class CatalogService:

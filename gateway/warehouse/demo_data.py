@@ -33,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.domain import TableState
-
-SHADOW_PREFIX = "spyne_shadow__"
+from gateway.warehouse.naming import SHADOW_PREFIX
+from gateway.warehouse.naming import managed_name as _managed_name
 
 # A fixed anchor keeps the data reproducible; two years of history end here.
 HISTORY_END = datetime(2025, 6, 30, 23, 59, 59, tzinfo=UTC)
@@ -86,7 +86,7 @@ class DemoSummary:
 
 
 def managed_name(table: str, version: int, *, shadow: bool = False) -> str:
-    return f"{SHADOW_PREFIX if shadow else ''}{table}__v{version}"
+    return (SHADOW_PREFIX if shadow else "") + _managed_name(table, version)
 
 
 _SCHEMA = f"""
