@@ -12,7 +12,7 @@ from planner.drift.model import ChangeType, DriftSeverity, SchemaChange, SchemaD
 _ACTION_WORDS = {
     DriftSeverity.BREAKING: "must change",
     DriftSeverity.WARNING: "should check",
-    DriftSeverity.COMPATIBLE: "nothing to do",
+    DriftSeverity.COMPATIBLE: "keeps working",
 }
 
 

@@ -45,6 +45,8 @@ FLOAT_DIGITS: dict[str, tuple[int, Decimal]] = {
 }
 
 UUID_LENGTH = 36  # the canonical text form, for uuid → string
+# Kinds that pad every value to their length (uuids are always 36 characters long).
+FIXED_LENGTH_KINDS = frozenset({"CHAR", "BINARY", "UUID"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,9 @@ def _by_rule(edge: Edge, old: NormalType, new: NormalType) -> Relation:
         return Relation(NARROW, key, check=NUMERIC, note=edge.note)
     if edge.rule == "length":
         was, now = _length(old), _length(new)
+        if new.kind in FIXED_LENGTH_KINDS and old.kind not in FIXED_LENGTH_KINDS:
+            # Shorter values get padded: they change even when they fit.
+            return Relation(NARROW, key, check=LENGTH, note="shorter values are now padded")
         if now is None or (was is not None and was <= now):
             return Relation(WIDEN, key, note=edge.note)
         return Relation(NARROW, key, check=LENGTH, note=edge.note)
