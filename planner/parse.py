@@ -89,12 +89,22 @@ def check(tree: exp.Expr) -> None:
     """Refuse any node or function not on the allow-list (the whole tree, CTEs included)."""
     for node in tree.walk():
         kind = type(node)
+        if isinstance(node, exp.Select):
+            _check_select(node)
         if isinstance(node, exp.Func):
             _check_function(node)
         elif kind not in ALLOWED_NODES:
             if kind in STATEMENT_NODES or isinstance(node, exp.DDL | exp.DML):
                 raise NotAQuery(f"Only read-only queries are allowed; {_describe(node)} is refused.")
             raise NotAQuery(f"{_describe(node)} is not allowed in a query here.")
+
+
+def _check_select(node: exp.Select) -> None:
+    # The parser accepts these fragments; the generated SQL would not parse again.
+    if not node.expressions:
+        raise InvalidSQL("SELECT needs at least one column or expression.", line=1, column=1)
+    if node.args.get("joins") and not node.args.get("from_"):
+        raise InvalidSQL("A JOIN needs a FROM clause before it.", line=1, column=1)
 
 
 def _check_function(node: exp.Func) -> None:
