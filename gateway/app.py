@@ -13,16 +13,21 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from gateway import metrics
 from gateway.auth import AuthFailure, TokenVerifier
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
 from gateway.graphql.schema import build_schema
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
+from gateway.http.metrics import mark_worker_exit, metrics_route
+from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
+from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.container import Services
@@ -34,7 +39,7 @@ from gateway.store.unit_of_work import UnitOfWorkFactory
 from gateway.warehouse.engine import Warehouse
 
 log = logging.getLogger("spyne")
-REQUEST_ID_HEADER = "x-request-id"
+__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_services", "create_app"]
 
 
 def build_services(settings: Settings) -> Services:
@@ -63,6 +68,7 @@ async def authenticate(services: Services, authorization: str | None, request_id
         context.principal = await services.users.principal_for(
             token.email, token.subject, token.role_claim, request_id=request_id, claims=dict(token.claims))
     except AuthFailure as failure:
+        metrics.AUTH_FAILURES.labels(reason=failure.reason).inc()
         context.auth_error = failure
     except GatewayError as error:  # e.g. the catalog is unreachable while looking up the role
         context.auth_error = error
@@ -81,6 +87,11 @@ class GatewayGraphQL(GraphQL):
     ) -> Context:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         authorization = request.headers.get("authorization")
+        if isinstance(request, WebSocket) and authorization is None:
+            # Browsers cannot set headers on a WebSocket: subscriptions authenticate with the
+            # connection_init payload instead (on_ws_connect below).
+            return Context(services=self.services, request_id=request_id, request=request,
+                           response=response, connection_params={})
         is_ide_page = (isinstance(request, Request) and request.method == "GET"
                        and "query" not in request.query_params)
         if authorization is None and is_ide_page:
@@ -93,27 +104,20 @@ class GatewayGraphQL(GraphQL):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(render_graphiql_page("/graphql"))
 
-
-class RequestIdMiddleware:
-    """Gives every request an id (or keeps the caller's), echoed back and used in logs and audit."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+    async def on_ws_connect(  # type: ignore[override]
+        self, context: Context
+    ) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws ``connection_init``: ``{"Authorization": "Bearer …"}`` or refused."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if isinstance(authorization, str):
+            fresh = await authenticate(self.services, authorization, context.request_id)
+            context.principal, context.auth_error = fresh.principal, fresh.auth_error
+        if context.principal is None:
+            error = context.auth_error or Unauthenticated(
+                'Send {"Authorization": "Bearer <token>"} as the connection_init payload.')
+            raise ConnectionRejectionError({"code": error.code, "message": error.message})
+        return UNSET
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -151,18 +155,21 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        configure_logging()
         await services.users.ensure_mode()
         await services.verifier.warm_up()
         # Everything imported so far lives for the whole process: keep the GC from scanning it.
         gc.collect()
         gc.freeze()
         yield
+        mark_worker_exit()
         services.deps.warehouse.dispose()
         await services.deps.uow.engine.dispose()
 
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        metrics_route(lambda authorization, request_id: authenticate(services, authorization, request_id)),
         graphiql_mount(),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
     ]
@@ -172,5 +179,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
     app.state.settings = settings
+    # Added last = outermost: the request id exists before anything is counted or logged.
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -141,6 +141,7 @@ class Capability(enum.Enum):
     VIEW_AUDIT = "VIEW_AUDIT"
     VIEW_ANY_PREVIEW = "VIEW_ANY_PREVIEW"
     VIEW_DASHBOARD = "VIEW_DASHBOARD"
+    SCRAPE_METRICS = "SCRAPE_METRICS"
 
 
 # The lowest role holding each capability; roles are ordered, so a higher role holds all
@@ -167,6 +168,8 @@ CAPABILITY_MIN_ROLE: Mapping[Capability, Role] = MappingProxyType(
         Capability.VIEW_AUDIT: Role.ADMIN,
         Capability.VIEW_ANY_PREVIEW: Role.ADMIN,
         Capability.VIEW_DASHBOARD: Role.ADMIN,
+        # A Prometheus service account reads counters labelled by contract and join ids.
+        Capability.SCRAPE_METRICS: Role.ENGINEER,
     }
 )
 

@@ -28,6 +28,9 @@ INGESTION_LAG_SECONDS = Gauge(
 INGESTION_ROWS = Counter(
     "spyne_ingestion_rows", "Rows seen by ingestion, by outcome (accepted, duplicate, quarantined).",
     ["contract_id", "status"])
+INGESTION_SLA_SECONDS = Gauge(
+    "spyne_ingestion_sla_seconds", "The contract's freshness SLA (maxLagSeconds); alerts compare the lag to it.",
+    ["contract_id"], multiprocess_mode="max")
 REPLAY_COUNT = Counter("spyne_replay_count", "Replays carried out.", ["contract_id"])
 BACKFILL_ROWS = Counter("spyne_backfill_rows", "Rows written by backfills.", ["contract_id"])
 
@@ -56,6 +59,12 @@ QUERY_GUARDRAIL_TRIGGERED = Counter(
 # --- lifecycle and auth ---
 PROMOTIONS = Counter("spyne_promotions", "Promotion attempts, by result.", ["result"])
 AUTH_FAILURES = Counter("spyne_auth_failures", "Refused tokens, by reason.", ["reason"])
+
+# --- live events (the `events` subscription) ---
+EVENTS_DROPPED = Counter(
+    "spyne_events_dropped", "Events dropped because a subscriber's queue was full (oldest first).")
+EVENT_SUBSCRIBERS = Gauge(
+    "spyne_event_subscribers", "Open `events` subscriptions.", multiprocess_mode="livesum")
 
 # --- HTTP ---
 REQUESTS = Counter("spyne_http_requests", "HTTP requests, by route and status class.", ["route", "status"])

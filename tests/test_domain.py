@@ -60,6 +60,7 @@ EXPECTED_MATRIX: dict[Capability, set[Role]] = {
     Capability.VIEW_AUDIT: {AD},
     Capability.VIEW_ANY_PREVIEW: {AD},
     Capability.VIEW_DASHBOARD: {AD},
+    Capability.SCRAPE_METRICS: {E, AD},
 }
 
 

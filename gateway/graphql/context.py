@@ -21,6 +21,8 @@ class Context:
     request: Any = None
     response: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # graphql-transport-ws: strawberry fills this with the connection_init payload.
+    connection_params: dict[str, Any] | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:

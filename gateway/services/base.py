@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.records import NewAuditEvent, Principal
+from gateway.services.events import EventBus
 from gateway.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from gateway.warehouse.engine import Warehouse
 
@@ -20,6 +21,8 @@ class ServiceDeps:
     uow: UnitOfWorkFactory
     warehouse: Warehouse
     clock: Callable[[], datetime] = utc_now
+    # Live events for the `events` subscription: publish after commit (gateway.services.events).
+    events: EventBus = field(default_factory=EventBus)
 
 
 async def audit(uow: UnitOfWork, principal: Principal, action: str, entity_type: str, entity_id: str,

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gateway import metrics
 from gateway.domain import (
     DISPLACED_ACTIVE_STATE,
     ROLLBACK_WINDOW_SECONDS,
@@ -19,10 +20,11 @@ from gateway.domain import (
     Transition,
     transition_target,
 )
-from gateway.errors import Conflict, InvalidTransition, TableNotFound
+from gateway.errors import Conflict, GatewayError, InvalidTransition, TableNotFound
 from gateway.records import Principal, StateChange, TableRecord, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit, aware
+from gateway.services.events import EventKind, lifecycle_event
 from gateway.services.visibility import TableView, table_view
 from gateway.store.unit_of_work import UnitOfWork
 
@@ -74,6 +76,20 @@ class LifecycleService:
 
     async def promote(self, principal: Principal, table: str, version: int, *, dry_run: bool = False,
                       acknowledge_warnings: bool = False) -> LifecycleOutcome:
+        try:
+            outcome = await self._promote(principal, table, version, dry_run=dry_run,
+                                          acknowledge_warnings=acknowledge_warnings)
+        except Conflict:
+            metrics.PROMOTIONS.labels(result="conflict").inc()
+            raise
+        except GatewayError:  # forbidden, invalid transition, breaking drift, unknown table
+            metrics.PROMOTIONS.labels(result="refused").inc()
+            raise
+        metrics.PROMOTIONS.labels(result="dry_run" if outcome.dry_run else "success").inc()
+        return outcome
+
+    async def _promote(self, principal: Principal, table: str, version: int, *, dry_run: bool,
+                       acknowledge_warnings: bool) -> LifecycleOutcome:
         require(principal, TRANSITION_CAPABILITY[Transition.PROMOTE])
         async with self._deps.uow() as uow:
             record, target = await self._load(uow, table, version)
@@ -95,6 +111,7 @@ class LifecycleService:
                         before=_states(record), after=_after(record, steps))
             await uow.system.bump_epoch()
             await uow.commit()
+        self._publish(EventKind.PROMOTION, record.name, steps, principal, now, message)
         return await self._outcome(principal, table, steps, message, warnings)
 
     async def deprecate(self, principal: Principal, table: str, version: int,
@@ -109,6 +126,7 @@ class LifecycleService:
                         before=_states(record), after={**_after(record, steps), "reason": reason})
             await uow.system.bump_epoch()
             await uow.commit()
+        self._publish(EventKind.DEPRECATION, record.name, steps, principal, now, f"v{version} is DEPRECATED.")
         return await self._outcome(principal, table, steps, f"v{version} is DEPRECATED.", ())
 
     async def restore(self, principal: Principal, table: str, version: int) -> LifecycleOutcome:
@@ -122,6 +140,7 @@ class LifecycleService:
                         before=_states(record), after=_after(record, steps))
             await uow.system.bump_epoch()
             await uow.commit()
+        self._publish(EventKind.RESTORE, record.name, steps, principal, now, f"v{version} is ACTIVE again.")
         return await self._outcome(principal, table, steps, f"v{version} is ACTIVE again.", ())
 
     async def rollback(self, principal: Principal, table: str) -> LifecycleOutcome:
@@ -157,12 +176,19 @@ class LifecycleService:
                         before=_states(record), after=_after(record, steps))
             await uow.system.bump_epoch()
             await uow.commit()
+        self._publish(EventKind.ROLLBACK, record.name, steps, principal, now,
+                      f"Rolled back the promotion of {record.name} v{promotion.promoted_version}.")
         restored = f"; v{previous.version} is ACTIVE again" if previous else ""
         return await self._outcome(
             principal, table, tuple(steps),
             f"Rolled back the promotion of v{promotion.promoted_version} (now SHADOW){restored}.", ())
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _publish(self, kind: EventKind, table: str, steps: list[Step], principal: Principal,
+                 at: datetime, message: str) -> None:
+        # After commit only: a subscriber never hears of a change that was rolled back.
+        self._deps.events.publish(lifecycle_event(kind, table, steps, principal.email, at, message))
 
     async def _table(self, uow: UnitOfWork, table: str) -> TableRecord:
         record = await uow.tables.get(table.lower())
