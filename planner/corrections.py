@@ -62,7 +62,13 @@ def _set_join_type(tree: exp.Expr, plan: Plan, c: Correction) -> None:
 
 def _add_filter(tree: exp.Expr, plan: Plan, c: Correction) -> None:
     condition = _expression(c.condition, plan.dialect, "condition")
-    _outer(tree).where(condition, copy=False)
+    select = _outer(tree)
+    where = select.args.get("where")
+    if where is None:
+        select.set("where", exp.Where(this=condition))
+    else:
+        # Append as one more conjunct (no parentheses around the old ones) so filters stay a flat list.
+        where.set("this", exp.And(this=_grouped(where.this), expression=_grouped(condition)))
 
 
 def _remove_filter(tree: exp.Expr, plan: Plan, c: Correction) -> None:
@@ -145,7 +151,7 @@ def _expression(text: str | None, dialect: str, what: str) -> exp.Expr:
         node = sqlglot.parse_one(text, read=dialect, error_level=ErrorLevel.RAISE)
     except (SqlglotError, RecursionError, ValueError) as e:
         raise InvalidCorrection(f"The {what} {text!r} is not valid SQL: {e}") from None
-    if isinstance(node, exp.Query) or not isinstance(node, exp.Expr) or isinstance(node, exp.Command):
+    if not isinstance(node, exp.Condition) or isinstance(node, exp.Query):
         raise InvalidCorrection(f"The {what} must be an expression, not a statement.")
     return node
 
@@ -155,3 +161,7 @@ def _outer(tree: exp.Expr) -> exp.Select:
     if select is None:
         raise InvalidCorrection("This correction needs a single SELECT at the top, not a set operation.")
     return select
+
+
+def _grouped(node: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=node) if isinstance(node, exp.Connector) and not isinstance(node, exp.And) else node

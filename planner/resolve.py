@@ -88,8 +88,11 @@ def _version(node: exp.Table, key: str, catalog: Catalog, pins: dict[str, int],
 
 
 def _not_found(node: exp.Table) -> TableNotFound:
-    meta = node.this.meta if isinstance(node.this, exp.Identifier) else {}
+    first = node.parts[0] if node.parts else node.this
+    meta = first.meta if isinstance(first, exp.Identifier) else {}
     line, column = meta.get("line"), meta.get("col")
+    if column is not None and meta.get("end") is not None and meta.get("start") is not None:
+        column -= meta["end"] - meta["start"]  # sqlglot records where the token ends; say where it starts
     where = f" at line {line}, column {column}" if line else ""
     return TableNotFound(f"The table referenced{where} is not a table you can query. Use a logical "
                          f"table name as listed by `tables`, without schema or quoting.",
