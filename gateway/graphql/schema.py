@@ -15,10 +15,11 @@ from strawberry.tools import merge_types
 from gateway.graphql.catalog import CatalogMutation, CatalogQuery
 from gateway.graphql.directives import RequiresMode, RequiresRole
 from gateway.graphql.extensions import ErrorCodes, RequireAuthentication
+from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
 
-QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery)
-MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation)
+QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery)
+MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation)
 
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:

@@ -8,6 +8,7 @@ from gateway.auth import TokenVerifier
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.lifecycle import LifecycleService
+from gateway.services.queries import QueryService
 from gateway.services.users import UsersService
 
 
@@ -18,3 +19,4 @@ class Services:
     catalog: CatalogService
     lifecycle: LifecycleService
     users: UsersService
+    queries: QueryService

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.errors import Conflict
+from gateway.store.ingestion import IngestionRepository
+from gateway.store.queries import QueriesRepository
 from gateway.store.system import AuditRepository, SystemRepository, UsersRepository
 from gateway.store.tables import TablesRepository
 
@@ -22,6 +24,8 @@ class UnitOfWork:
     users: UsersRepository
     system: SystemRepository
     audit: AuditRepository
+    ingestion: IngestionRepository
+    queries: QueriesRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -38,6 +42,8 @@ class UnitOfWork:
         self.users = UsersRepository(self._session)
         self.system = SystemRepository(self._session)
         self.audit = AuditRepository(self._session)
+        self.ingestion = IngestionRepository(self._session)
+        self.queries = QueriesRepository(self._session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

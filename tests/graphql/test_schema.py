@@ -127,3 +127,11 @@ async def test_every_role_below_is_forbidden(gateway: Gateway, name: str, needed
         body = await gateway.gql(document, variables, role=role.value)
         assert body.get("errors"), f"{name} let {role.value} through"
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", (name, role, body["errors"])
+
+
+def test_graphql_enums_match_the_planner() -> None:
+    from gateway.graphql.types.queries import CorrectionKind, GuardrailType
+    from planner import CORRECTION_KINDS, GUARDRAIL_TYPES
+
+    assert [t.value for t in GuardrailType] == list(GUARDRAIL_TYPES)
+    assert {k.value for k in CorrectionKind} == set(CORRECTION_KINDS)

@@ -1,0 +1,278 @@
+"""The query trust layer: plan and store previews, validate, correct, and run exactly a preview.
+
+Nothing reaches the warehouse but the SQL of a stored preview (or, for automation, a plan made
+in the same call with an explicit, audited ``skipPreview`` reason). Before running, the tables a
+preview used must still resolve to the same versions in the same states, the caller must still
+be allowed to reach them, and every guardrail that needs an override must be listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from gateway import metrics
+from gateway.domain import RESOLUTION_ORDER, Capability, TableState, can_see_state, has_capability
+from gateway.errors import GatewayError, GuardrailBlocked, InvalidInput, PreviewNotFound, StalePreview
+from gateway.records import Principal
+from gateway.services.access import require
+from gateway.services.base import ServiceDeps, audit, aware
+from gateway.services.catalog import CatalogService
+from gateway.services.query_codec import json_rows, plan_from_json, plan_to_json
+from gateway.store.queries import NewExecution, StoredPreview
+from planner import (
+    Correction,
+    Explanation,
+    Pin,
+    Plan,
+    PlanCache,
+    PlannerError,
+    PlanOptions,
+    apply_corrections,
+    explain,
+    plan,
+)
+from planner.catalog import CatalogSnapshot
+
+# Planning a long query is CPU work: above this size it runs in a worker thread.
+INLINE_PLANNING_LIMIT = 4_000
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    id: str
+    author: str
+    plan: Plan
+    pins: tuple[Pin, ...]
+    parent_id: str | None
+    created_at: datetime
+    expires_at: datetime
+    shows_physical: frozenset[str]  # logical tables whose physical names this caller may see
+
+    @property
+    def requires_confirmation(self) -> bool:
+        return bool(self.plan.guardrails)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    execution_id: int
+    preview_id: str
+    columns: tuple[tuple[str, str], ...]
+    rows: list[list[object]]
+    row_count: int
+    truncated: bool
+    elapsed_ms: float
+    explanation: Explanation
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    valid: bool
+    warnings: tuple[object, ...]
+    errors: tuple[PlannerError, ...]
+
+
+class QueryService:
+    def __init__(self, deps: ServiceDeps, catalog: CatalogService, *, max_rows: int,
+                 preview_ttl_seconds: int = 3600) -> None:
+        self._deps = deps
+        self._catalog = catalog
+        self._max_rows = max_rows
+        self._ttl = timedelta(seconds=preview_ttl_seconds)
+        self.cache = PlanCache(maxsize=2048)
+
+    # --- planning ------------------------------------------------------------------------
+
+    def _options(self, principal: Principal, dialect: str | None, pins: Sequence[Pin]) -> PlanOptions:
+        return PlanOptions(warehouse_dialect=self._deps.warehouse.dialect, dialect=dialect or None,
+                           pins=tuple(pins), may_view_shadow=has_capability(principal.role, Capability.VIEW_SHADOW),
+                           max_rows=self._max_rows)
+
+    async def _plan(self, sql: str, options: PlanOptions) -> tuple[Plan, CatalogSnapshot]:
+        snapshot = await self._catalog.snapshot()
+        cached = self.cache.get(sql, options, snapshot.epoch)
+        if cached is not None:
+            return cached, snapshot
+        started = time.perf_counter()
+        if len(sql) > INLINE_PLANNING_LIMIT:
+            result = await asyncio.to_thread(plan, sql, snapshot, options)
+        else:
+            result = plan(sql, snapshot, options)
+        metrics.QUERY_LATENCY.labels(phase="plan").observe(time.perf_counter() - started)
+        self.cache.put(sql, options, snapshot.epoch, result)
+        return result, snapshot
+
+    async def _with_warehouse_estimate(self, planned: Plan) -> Plan:
+        rows = await self._deps.warehouse.explain_rows(planned.sql)
+        return planned if rows is None else replace(planned, estimated_rows=rows)
+
+    async def preview(self, principal: Principal, sql: str, *, dialect: str | None = None,
+                      pins: Sequence[Pin] = (), parent_id: str | None = None,
+                      skip_reason: str | None = None) -> Preview:
+        require(principal, Capability.QUERY)
+        options = self._options(principal, dialect, pins)
+        planned, snapshot = await self._plan(sql, options)
+        planned = await self._with_warehouse_estimate(planned)
+        now = self._deps.clock()
+        stored = StoredPreview(
+            id=str(uuid.uuid4()), author=principal.email, author_role=principal.role.value,
+            original_sql=sql, dialect=planned.dialect, pins=tuple((p.table, p.version) for p in pins),
+            plan=plan_to_json(planned), catalog_epoch=snapshot.epoch, parent_id=parent_id,
+            skip_reason=skip_reason, created_at=now, expires_at=now + self._ttl)
+        async with self._deps.uow() as uow:
+            await uow.queries.add_preview(stored)
+            await uow.commit()
+        metrics.QUERY_PREVIEW_VIEWED.inc()
+        for guardrail in planned.guardrails:
+            metrics.QUERY_GUARDRAIL_TRIGGERED.labels(type=guardrail.type).inc()
+        return self._preview(principal, stored, planned)
+
+    def _preview(self, principal: Principal, stored: StoredPreview, planned: Plan) -> Preview:
+        return Preview(
+            id=stored.id, author=stored.author, plan=planned,
+            pins=tuple(Pin(t, v) for t, v in stored.pins), parent_id=stored.parent_id,
+            created_at=aware(stored.created_at), expires_at=aware(stored.expires_at),
+            shows_physical=frozenset(t.name for t in planned.tables
+                                     if can_see_state(principal.role, TableState(t.state))))
+
+    async def get_preview(self, principal: Principal, preview_id: str) -> Preview:
+        stored = await self._stored(principal, preview_id)
+        metrics.QUERY_PREVIEW_VIEWED.inc()
+        return self._preview(principal, stored, plan_from_json(stored.plan))
+
+    async def _stored(self, principal: Principal, preview_id: str) -> StoredPreview:
+        require(principal, Capability.QUERY)
+        async with self._deps.uow() as uow:
+            stored = await uow.queries.get_preview(preview_id)
+        # Someone else's preview reads as missing unless the caller may see all of them.
+        if stored is None or (stored.author != principal.email
+                              and not has_capability(principal.role, Capability.VIEW_ANY_PREVIEW)):
+            raise PreviewNotFound(f"No preview {preview_id!r} of yours; create one with previewQuery.")
+        return stored
+
+    async def validate(self, principal: Principal, sql: str, dialect: str | None = None) -> Validation:
+        require(principal, Capability.QUERY)
+        try:
+            planned, _ = await self._plan(sql, self._options(principal, dialect, ()))
+        except PlannerError as error:
+            return Validation(valid=False, warnings=(), errors=(error,))
+        return Validation(valid=True, warnings=planned.guardrails, errors=())
+
+    async def correct(self, principal: Principal, preview_id: str,
+                      corrections: Sequence[Correction]) -> Preview:
+        require(principal, Capability.CORRECT_QUERY)
+        if not corrections:
+            raise InvalidInput("Give at least one correction.")
+        stored = await self._stored(principal, preview_id)
+        previous = plan_from_json(stored.plan)
+        options = self._options(principal, stored.dialect, [Pin(t, v) for t, v in stored.pins])
+        corrected_sql, options = apply_corrections(previous, corrections, options)
+        preview = await self.preview(principal, corrected_sql, dialect=stored.dialect, pins=options.pins,
+                                     parent_id=stored.id)
+        metrics.QUERY_CORRECTIONS.inc(len(corrections))
+        return preview
+
+    # --- execution -----------------------------------------------------------------------
+
+    async def execute(self, principal: Principal, preview_id: str, overrides: Sequence[str] = ()) -> QueryResult:
+        stored = await self._stored(principal, preview_id)
+        return await self._run(principal, stored, plan_from_json(stored.plan), overrides)
+
+    async def execute_without_preview(self, principal: Principal, sql: str, reason: str, *,
+                                      dialect: str | None = None, pins: Sequence[Pin] = (),
+                                      overrides: Sequence[str] = ()) -> QueryResult:
+        """For automation: plans and runs in one call, never silently — audited and counted."""
+        if not reason.strip():
+            raise InvalidInput("skipPreview needs a reason; it is recorded in the audit log.")
+        preview = await self.preview(principal, sql, dialect=dialect, pins=pins, skip_reason=reason.strip())
+        async with self._deps.uow() as uow:
+            await audit(uow, principal, "skipPreview", "query", preview.id, self._deps.clock(),
+                        after={"reason": reason.strip()})
+            await uow.commit()
+        async with self._deps.uow() as uow:
+            stored = await uow.queries.get_preview(preview.id)
+        assert stored is not None
+        return await self._run(principal, stored, preview.plan, overrides)
+
+    async def _run(self, principal: Principal, stored: StoredPreview, planned: Plan,
+                   overrides: Sequence[str]) -> QueryResult:
+        try:
+            await self._check_runnable(principal, stored, planned, overrides)
+        except GatewayError as refused:
+            await self._record(principal, stored, planned, overrides, status="REFUSED", error=refused)
+            metrics.QUERY_EXECUTED.labels(status="refused").inc()
+            raise
+        started = time.perf_counter()
+        try:
+            result = await self._deps.warehouse.execute_read_only(planned.sql, max_rows=planned.row_cap)
+        except GatewayError as failed:
+            await self._record(principal, stored, planned, overrides, status="FAILED", error=failed)
+            metrics.QUERY_EXECUTED.labels(status="failed").inc()
+            raise
+        finally:
+            metrics.QUERY_LATENCY.labels(phase="execute").observe(time.perf_counter() - started)
+        execution_id = await self._record(principal, stored, planned, overrides, status="OK",
+                                          rows=len(result.rows), elapsed_ms=result.elapsed_ms)
+        metrics.QUERY_EXECUTED.labels(status="ok").inc()
+        for join in planned.joins:
+            if join.accepted_join_id:
+                metrics.JOIN_USAGE.labels(join_id=join.accepted_join_id).inc()
+        return QueryResult(
+            execution_id=execution_id, preview_id=stored.id, columns=result.columns,
+            rows=json_rows(result.rows), row_count=len(result.rows), truncated=result.truncated,
+            elapsed_ms=result.elapsed_ms, explanation=explain(planned))
+
+    async def _check_runnable(self, principal: Principal, stored: StoredPreview, planned: Plan,
+                              overrides: Sequence[str]) -> None:
+        if self._deps.clock() > aware(stored.expires_at):
+            raise StalePreview(f"The preview expired at {aware(stored.expires_at).isoformat()}; preview again.")
+        snapshot = await self._catalog.snapshot()
+        may_view_shadow = has_capability(principal.role, Capability.VIEW_SHADOW)
+        pinned = {t.lower(): v for t, v in stored.pins}
+        for used in planned.tables:
+            table = snapshot.table(used.name)
+            current = table.version(used.version) if table else None
+            if current is None or current.state != used.state:
+                raise StalePreview(
+                    f"{used.name} v{used.version} changed since the preview (it was {used.state}); preview again.")
+            if used.name not in pinned:
+                resolved = _resolved_version(table)  # type: ignore[arg-type]
+                if resolved != used.version:
+                    raise StalePreview(f"{used.name} now resolves to v{resolved}, not v{used.version}; preview again.")
+            if used.state == TableState.SHADOW.value and not may_view_shadow:
+                raise StalePreview(f"You may no longer reach {used.name} v{used.version}; preview again.")
+        missing = sorted(set(planned.requires_override) - {o.upper() for o in overrides})
+        if missing:
+            raise GuardrailBlocked(
+                f"This query needs an explicit override for: {', '.join(missing)}. Read the preview's "
+                "guardrails, then pass them in `overrides` if you mean it.", missing=missing)
+
+    async def _record(self, principal: Principal, stored: StoredPreview, planned: Plan, overrides: Sequence[str],
+                      *, status: str, error: GatewayError | None = None, rows: int | None = None,
+                      elapsed_ms: float | None = None) -> int:
+        async with self._deps.uow() as uow:
+            execution_id = await uow.queries.add_execution(NewExecution(
+                preview_id=stored.id, actor=principal.email, role=principal.role.value, sql=planned.sql,
+                status=status, error_code=error.code if error else None, row_count=rows, elapsed_ms=elapsed_ms,
+                tables=[{"name": t.name, "version": t.version, "state": t.state} for t in planned.tables],
+                joins=[{"left": j.left_table, "right": j.right_table, "condition": j.condition,
+                        "joinId": j.accepted_join_id, "version": j.accepted_join_version}
+                       for j in planned.joins],
+                overrides=sorted({o.upper() for o in overrides}), skip_reason=stored.skip_reason,
+                request_id=principal.request_id, at=self._deps.clock()))
+            await uow.commit()
+        return execution_id
+
+
+def _resolved_version(table: object) -> int | None:
+    versions = getattr(table, "versions", ())
+    for state in RESOLUTION_ORDER:
+        found = [v.version for v in versions if v.state == state.value]
+        if found:
+            return max(found)
+    return None
