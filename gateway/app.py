@@ -32,6 +32,7 @@ from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.container import Services
 from gateway.services.lifecycle import LifecycleService
+from gateway.services.queries import QueryService
 from gateway.services.users import UsersService
 from gateway.settings import Settings
 from gateway.store.engine import create_catalog_engine, migrations_current
@@ -51,13 +52,16 @@ def build_services(settings: Settings) -> Services:
         oidc_issuer=settings.oidc_issuer, oidc_audience=settings.oidc_audience,
         jwks_url=settings.jwks_url, role_claim=settings.role_claim,
     )
+    catalog = CatalogService(deps)
     return Services(
         deps=deps,
         verifier=verifier,
-        catalog=CatalogService(deps),
+        catalog=catalog,
         lifecycle=LifecycleService(deps),
         users=UsersService(deps, role_cache_seconds=settings.role_cache_seconds,
                            initial_mode=settings.initial_mode),
+        queries=QueryService(deps, catalog, max_rows=settings.max_rows,
+                             preview_ttl_seconds=settings.preview_ttl_seconds),
     )
 
 
