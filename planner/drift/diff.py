@@ -41,8 +41,9 @@ from planner.drift.model import (
     SchemaDiff,
     SchemaVersion,
 )
+from planner.drift.names import Side, side
 from planner.drift.normalize import NormalType, normalize_type
-from planner.drift.renames import Hint, Side, pair_renames, side
+from planner.drift.renames import Hint, pair_renames
 
 C, W, B = DriftSeverity.COMPATIBLE, DriftSeverity.WARNING, DriftSeverity.BREAKING
 

@@ -20,8 +20,9 @@ from planner.drift import (
     minhash,
     similarity,
 )
+from planner.drift.candidates import candidate_pairs
+from planner.drift.names import name_similarity, side
 from planner.drift.normalize import normalize_type
-from planner.drift.renames import name_similarity, side
 
 TYPES = ["int", "bigint", "text", "varchar(10)", "date", "timestamp", "boolean", "decimal(10,2)"]
 NAMES = st.from_regex(r"[a-z][a-z_]{0,11}", fullmatch=True)
@@ -123,3 +124,26 @@ def test_fingerprints_on_both_sides_are_needed_to_count() -> None:
     assert [c.type for c in diff_schemas(old, new).changes] == [ChangeType.REMOVE, ChangeType.ADD]
     new = [ColumnSpec("id", "int"), ColumnSpec("total", "int", stats=values)]
     assert [c.type for c in diff_schemas(old, new).changes] == [ChangeType.RENAME]
+
+
+def test_small_families_score_every_pair_and_large_ones_are_blocked() -> None:
+    t = normalize_type("text")
+    few = [side(ColumnSpec(f"c{i}", "text"), t, i, None, None) for i in range(10)]
+    assert len(list(candidate_pairs(few, few))) == 100
+    many_old = [side(ColumnSpec(f"old_{i}", "text"), t, i, None, None) for i in range(400)]
+    many_new = [side(ColumnSpec(f"new_{i}", "text"), t, i, None, None) for i in range(400)]
+    blocked = list(candidate_pairs(many_old, many_new))
+    assert len(blocked) < 400 * 40  # linear in the columns, not 160,000 pairs
+
+
+def test_renames_are_still_found_among_heavy_churn() -> None:
+    # 400 removed and 400 added text columns: past the exhaustive limit, so blocked.
+    old = [ColumnSpec("id", "int")] + [ColumnSpec(f"f{i}_customer_zone", "text") for i in range(400)]
+    new = [ColumnSpec("id", "int")] + [ColumnSpec(f"g{i}_unrelated", "text") for i in range(400)]
+    new[123] = ColumnSpec("f122_cust_zone", "text")  # renamed in place
+    moved = ColumnSpec("f7_customer_zone_id", "text", stats=ColumnStats(fingerprint=minhash(range(50))))
+    old[8] = ColumnSpec("f7_customer_zone", "text", stats=ColumnStats(fingerprint=minhash(range(50))))
+    new.append(moved)  # renamed, moved to the end, same values
+    renames = {c.old_column: c.new_column for c in diff_schemas(old, new).changes
+               if c.type == ChangeType.RENAME}
+    assert renames == {"f122_customer_zone": "f122_cust_zone", "f7_customer_zone": "f7_customer_zone_id"}
