@@ -1,0 +1,172 @@
+"""A small Python client for notebooks and scripts.
+
+    from gateway.client import SpyneClient
+    client = SpyneClient("http://127.0.0.1:8000/graphql", token="…")   # or SPYNE_URL / SPYNE_TOKEN
+    preview = client.preview("SELECT status, COUNT(*) FROM orders GROUP BY status")
+    print(preview)                    # tables, versions, guardrails, estimate
+    result = preview.execute()        # runs exactly that preview
+    result.to_dicts()                 # or result.to_pandas() when pandas is installed
+
+Errors from the gateway raise :class:`SpyneError` with the API's ``code``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000/graphql"
+
+_PREVIEW_FIELDS = """id sql originalSql dialect requiresConfirmation estimatedRows estimatedCostMs expiresAt
+  tablesUsed { name version state physicalName rowCount } joins { joinId version joinType condition accepted }
+  filters aggregations assumptions guardrails { type message requiresOverride }"""
+_RESULT_FIELDS = """executionId previewId columns { name type } rows rowCount truncated elapsedMs
+  explanation { plainEnglish tablesUsed joins filters aggregations assumptions }"""
+
+
+class SpyneError(Exception):
+    def __init__(self, code: str, message: str, extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.extensions = dict(extensions or {})
+
+
+@dataclass(frozen=True)
+class Result:
+    execution_id: str
+    preview_id: str
+    columns: list[tuple[str, str]]
+    rows: list[list[Any]]
+    truncated: bool
+    elapsed_ms: float
+    explanation: dict[str, Any]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        names = self.column_names
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    def to_pandas(self) -> Any:
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pandas is optional: notebooks usually have it
+            raise RuntimeError("to_pandas() needs pandas installed; to_dicts() works without it") from exc
+        return pd.DataFrame(self.rows, columns=self.column_names)
+
+
+@dataclass(frozen=True)
+class Preview:
+    client: SpyneClient = field(repr=False)
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def sql(self) -> str:
+        return str(self.data["sql"])
+
+    @property
+    def guardrails(self) -> list[dict[str, Any]]:
+        return list(self.data["guardrails"])
+
+    @property
+    def needs_override(self) -> list[str]:
+        return [g["type"] for g in self.guardrails if g["requiresOverride"]]
+
+    def execute(self, overrides: Iterable[str] = ()) -> Result:
+        return self.client.execute(self.id, overrides)
+
+    def correct(self, *corrections: Mapping[str, Any]) -> Preview:
+        return self.client.correct(self.id, corrections)
+
+    def __str__(self) -> str:
+        return render_preview(self.data)
+
+
+class SpyneClient:
+    def __init__(self, url: str | None = None, token: str | None = None, *, timeout: float = 120.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.url = url or os.environ.get("SPYNE_URL") or DEFAULT_URL
+        token = token or os.environ.get("SPYNE_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SpyneClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def graphql(self, document: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            response = self._http.post(self.url, json={"query": document, "variables": dict(variables or {})})
+        except httpx.HTTPError as exc:
+            raise SpyneError("UNREACHABLE", f"could not reach {self.url}: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            raise SpyneError("HTTP_ERROR", f"{response.status_code} from {self.url}") from None
+        if body.get("errors"):
+            first = body["errors"][0]
+            extensions = first.get("extensions") or {}
+            raise SpyneError(str(extensions.get("code", "ERROR")), first.get("message", ""), extensions)
+        return dict(body["data"])
+
+    def preview(self, sql: str, *, dialect: str | None = None,
+                pins: Mapping[str, int] | None = None) -> Preview:
+        document = f"""mutation($i: PreviewQueryInput!) {{ previewQuery(input: $i) {{ {_PREVIEW_FIELDS} }} }}"""
+        pin_list = [{"table": t, "version": v} for t, v in (pins or {}).items()]
+        data = self.graphql(document, {"i": {"sql": sql, "dialect": dialect, "pins": pin_list}})
+        return Preview(self, data["previewQuery"])
+
+    def execute(self, preview_id: str, overrides: Iterable[str] = ()) -> Result:
+        document = f"""mutation($id: ID!, $o: [GuardrailType!]) {{
+          executeQuery(previewId: $id, overrides: $o) {{ {_RESULT_FIELDS} }} }}"""
+        data = self.graphql(document, {"id": preview_id, "o": list(overrides)})["executeQuery"]
+        return Result(execution_id=data["executionId"], preview_id=data["previewId"],
+                      columns=[(c["name"], c["type"]) for c in data["columns"]], rows=data["rows"],
+                      truncated=data["truncated"], elapsed_ms=data["elapsedMs"], explanation=data["explanation"])
+
+    def correct(self, preview_id: str, corrections: Sequence[Mapping[str, Any]]) -> Preview:
+        document = f"""mutation($id: ID!, $c: [CorrectionInput!]!) {{
+          correctQuery(previewId: $id, corrections: $c) {{ {_PREVIEW_FIELDS} }} }}"""
+        return Preview(self, self.graphql(document, {"id": preview_id, "c": list(corrections)})["correctQuery"])
+
+    def query(self, sql: str, *, overrides: Iterable[str] = (), **kwargs: Any) -> Result:
+        """Preview and execute in one call (the preview is still stored and checked)."""
+        return self.preview(sql, **kwargs).execute(overrides)
+
+
+def render_preview(data: Mapping[str, Any]) -> str:
+    """The preview as a person reads it in a terminal."""
+    lines = ["Tables:"]
+    for t in data["tablesUsed"]:
+        rows = f"{t['rowCount']:,} rows" if t.get("rowCount") is not None else "rows unknown"
+        lines.append(f"  {t['name']} v{t['version']} ({t['state']}, {rows})")
+    for j in data.get("joins") or ():
+        status = f"accepted join {j['joinId']} v{j['version']}" if j["accepted"] else "not an accepted join"
+        lines.append(f"Join: {j['joinType']} ON {j['condition']} — {status}")
+    for label, key in (("Filters", "filters"), ("Aggregations", "aggregations"), ("Assumptions", "assumptions")):
+        if data.get(key):
+            lines.append(f"{label}: " + "; ".join(data[key]))
+    estimate = data.get("estimatedRows")
+    lines.append(f"Estimate: {estimate:,} rows" if estimate is not None else "Estimate: unknown")
+    for g in data.get("guardrails") or ():
+        mark = "BLOCKS until overridden" if g["requiresOverride"] else "warning"
+        lines.append(f"Guardrail {g['type']} ({mark}): {g['message']}")
+    lines.append("SQL to run:")
+    lines.extend("  " + line for line in str(data["sql"]).splitlines())
+    return "\n".join(lines)
