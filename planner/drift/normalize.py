@@ -28,7 +28,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+
+from planner.drift.model import DriftInputError
 
 T = exp.DataType.Type
 
@@ -133,17 +136,18 @@ def unknown(type_text: str) -> NormalType:
 
 @lru_cache(maxsize=8192)
 def normalize_type(type_text: str, dialect: str | None = None) -> NormalType:
-    """Normalise a type spelled in ``dialect``; never raises (unreadable types are UNKNOWN).
+    """Normalise a type spelled in ``dialect``. An unreadable type is UNKNOWN, not an error;
+    only a dialect sqlglot does not know raises :class:`DriftInputError`.
 
     >>> normalize_type("int4", "postgres") == normalize_type("INTEGER", "sqlite")
     True
     >>> normalize_type("character varying(20)", "postgres").text
     'VARCHAR(20)'
     """
+    key = _dialect(dialect)
     spelled = " ".join(type_text.split())
     if not spelled:
         return unknown(type_text)
-    key = dialect.lower() if dialect else None
     override = _SPELLINGS.get(key, {}).get(spelled.lower())
     for prefix, replacement in _PREFIXES.get(key, ()):
         if spelled.lower().startswith(prefix):
@@ -156,6 +160,19 @@ def normalize_type(type_text: str, dialect: str | None = None) -> NormalType:
             return unknown(type_text)
         built = exp.DataType.build(fallback)
     return from_datatype(built, key)
+
+
+@lru_cache(maxsize=64)
+def _dialect(dialect: str | None) -> str | None:
+    """The dialect's lower-case name; a misspelt dialect is an input error, not UNKNOWN types."""
+    if not dialect:
+        return None
+    try:
+        Dialect.get_or_raise(dialect.lower())
+    except ValueError as err:
+        raise DriftInputError(f"Unknown SQL dialect {dialect!r}; use one sqlglot knows, "
+                              "such as 'postgres', 'sqlite' or 'duckdb'.") from err
+    return dialect.lower()
 
 
 def _sqlite_affinity(spelled: str) -> str | None:

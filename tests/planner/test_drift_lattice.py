@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.drift import EDGES, DriftSeverity, normalize_type, widening
+from planner.drift import EDGES, DriftInputError, DriftSeverity, normalize_type, widening
 from planner.drift.fit import DOES_NOT_FIT, FITS, UNKNOWN, fits
 from planner.drift.lattice import INTEGER_BITS, LENGTH, NUMERIC, domain, holds, relate
 from planner.drift.model import ColumnStats
@@ -143,3 +143,10 @@ def test_fit_accepts_floats_and_decimals_exactly() -> None:
     verdict, why = fits(NUMERIC, dbl, normalize_type("int"),
                         ColumnStats(min_value=0, max_value=1e300, max_scale=0))
     assert verdict == DOES_NOT_FIT and "outside INT" in why
+
+
+def test_an_unknown_dialect_is_an_input_error_not_a_schema_of_unknown_types() -> None:
+    with pytest.raises(DriftInputError, match="Unknown SQL dialect 'postgress'") as err:
+        normalize_type("int", "postgress")
+    assert err.value.code == "INVALID_INPUT"
+    assert normalize_type("int", "Postgres") == normalize_type("int", "postgres")
