@@ -31,6 +31,7 @@ from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.container import Services
+from gateway.services.events import EventsService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.users import UsersService
@@ -60,6 +61,7 @@ def build_services(settings: Settings) -> Services:
         lifecycle=LifecycleService(deps),
         users=UsersService(deps, role_cache_seconds=settings.role_cache_seconds,
                            initial_mode=settings.initial_mode),
+        events=EventsService(deps.events),
         queries=QueryService(deps, catalog, max_rows=settings.max_rows,
                              preview_ttl_seconds=settings.preview_ttl_seconds),
     )

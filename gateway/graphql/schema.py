@@ -14,20 +14,24 @@ from strawberry.tools import merge_types
 
 from gateway.graphql.catalog import CatalogMutation, CatalogQuery
 from gateway.graphql.directives import RequiresMode, RequiresRole
+from gateway.graphql.events import EventsSubscription
 from gateway.graphql.extensions import ErrorCodes, RequireAuthentication
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
 
 QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery)
+SUBSCRIPTION_PARTS: tuple[type, ...] = (EventsSubscription,)
 MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation)
 
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:
     query = merge_types("Query", QUERY_PARTS)
     mutation = merge_types("Mutation", MUTATION_PARTS)
+    subscription = merge_types("Subscription", SUBSCRIPTION_PARTS)
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         schema_directives=[RequiresRole, RequiresMode],
         extensions=[
             ErrorCodes,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from gateway.auth import TokenVerifier
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
+from gateway.services.events import EventsService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.users import UsersService
@@ -19,4 +20,5 @@ class Services:
     catalog: CatalogService
     lifecycle: LifecycleService
     users: UsersService
+    events: EventsService
     queries: QueryService
