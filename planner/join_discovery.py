@@ -19,6 +19,7 @@ columns (close to linearly), not with its square:
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import math
 import re
@@ -182,6 +183,7 @@ _FAMILY_OF = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def type_family(sql_type: str) -> str:
     """A coarse family: keys of different spellings (INTEGER, BIGINT, NUMERIC(10)) still match."""
     match = _BASE.match(sql_type.strip().upper())
@@ -196,55 +198,84 @@ def types_compatible(a: str, b: str) -> bool:
 
 # --- discovery ------------------------------------------------------------------------------
 
+_STRENGTH = {EvidenceKind.FOREIGN_KEY: 3.0, EvidenceKind.NAME_MATCH: 2.0, EvidenceKind.OBSERVED: 1.5,
+             EvidenceKind.SHARED_NAME: 1.0}
+Key = tuple[tuple[tuple[str, str], tuple[str, str]], ...]
+
+
+def _key(left: Side, right: Side) -> Key:
+    """The normalised condition as tuples (cheap to hash; no strings built per probe)."""
+    pairs = []
+    for lc, rc in zip(left[1], right[1], strict=True):
+        a, b = (left[0], lc), (right[0], rc)
+        pairs.append((a, b) if a <= b else (b, a))
+    return tuple(sorted(pairs)) if len(pairs) > 1 else tuple(pairs)
+
+
 @dataclass(slots=True)
 class _Found:
     left: Side
     right: Side
     evidence: list[Evidence]
+    strength: float
 
 
 class _Proposals:
     """Proposals keyed by their normalised condition, so evidence from every kind merges."""
 
     def __init__(self) -> None:
-        self.by_key: dict[tuple[str, ...], _Found] = {}
+        self.by_key: dict[Key, _Found] = {}
 
     def add(self, left: Side, right: Side, evidence: Evidence) -> None:
-        key = canonical_pairs(left[0], left[1], right[0], right[1])
+        key = _key(left, right)
         found = self.by_key.get(key)
         if found is None:
-            self.by_key[key] = _Found(left, right, [evidence])
+            self.by_key[key] = _Found(left, right, [evidence], _STRENGTH.get(evidence.kind, 0.0))
         elif all(e.kind is not evidence.kind for e in found.evidence):
             found.evidence.append(evidence)
+            found.strength += _STRENGTH.get(evidence.kind, 0.0)
+
+
+@dataclass(slots=True)
+class _Table:
+    """A table with lower-cased names and an O(1) column lookup, built once per discovery."""
+
+    name: str
+    columns: dict[str, Column]
+    source: DiscoveryTable
+
+    @classmethod
+    def of(cls, table: DiscoveryTable) -> _Table:
+        return cls(table.name.lower(), {c.name.lower(): c for c in table.columns}, table)
 
 
 def discover(tables: Iterable[DiscoveryTable], observed: Iterable[ObservedJoin] = (), *,
              focus: Iterable[str] = ()) -> list[JoinProposal]:
     """Every proposal of a catalog, or only those touching every table named in ``focus``."""
-    catalog = {t.name.lower(): t for t in tables}
+    catalog = {t.name: t for t in map(_Table.of, tables)}
     wanted = frozenset(f.lower() for f in focus)
     found = _Proposals()
     _foreign_keys(catalog, found)
     _name_matches(catalog, found)
     _observed(catalog, observed, found)
-    proposals = [JoinProposal(f.left[0], f.left[1], f.right[0], f.right[1], tuple(f.evidence))
-                 for f in found.by_key.values()]
-    if wanted:
-        proposals = [p for p in proposals if wanted <= {p.left_table, p.right_table}]
-    proposals.sort(key=lambda p: (-structural_strength(p), p.id))
-    return proposals
+    # Strongest evidence first. Strengths take a handful of values, so bucketing keeps this
+    # linear where a full sort would not be; within a bucket, discovery order (deterministic).
+    buckets: dict[float, list[_Found]] = {}
+    for f in found.by_key.values():
+        if not wanted or wanted <= {f.left[0], f.right[0]}:
+            buckets.setdefault(f.strength, []).append(f)
+    return [JoinProposal(f.left[0], f.left[1], f.right[0], f.right[1], tuple(f.evidence))
+            for strength in sorted(buckets, reverse=True) for f in buckets[strength]]
 
 
 def structural_strength(proposal: JoinProposal) -> float:
     """An order for measuring: the strongest structural evidence first."""
-    order = {EvidenceKind.FOREIGN_KEY: 3.0, EvidenceKind.NAME_MATCH: 2.0, EvidenceKind.OBSERVED: 1.5,
-             EvidenceKind.SHARED_NAME: 1.0}
-    return sum(order.get(e.kind, 0.0) for e in proposal.evidence)
+    return sum(_STRENGTH.get(e.kind, 0.0) for e in proposal.evidence)
 
 
-def _foreign_keys(catalog: dict[str, DiscoveryTable], found: _Proposals) -> None:
+def _foreign_keys(catalog: dict[str, _Table], found: _Proposals) -> None:
     for table in catalog.values():
-        for fk in table.foreign_keys:
+        for fk in table.source.foreign_keys:
             parent = catalog.get(fk.referred_table.lower())
             if parent is None or len(fk.columns) != len(fk.referred_columns) or not fk.columns:
                 continue
@@ -255,50 +286,53 @@ def _foreign_keys(catalog: dict[str, DiscoveryTable], found: _Proposals) -> None
                 f"declared foreign key {condition_text(left[0], left[1], right[0], right[1])}"))
 
 
-def _parent_names(table: DiscoveryTable) -> list[tuple[str, Column]]:
-    """The names under which other tables would refer to this table's key."""
-    pk = [c for c in table.columns if c.primary_key]
-    key = pk[0] if len(pk) == 1 else (table.column("id") if not pk else None)
-    names: list[tuple[str, Column]] = []
-    if key is not None and key.name.lower() == "id":
-        names.extend((f"{stem}_id", key) for stem in stems(table.name))
-    elif key is not None and is_key_like(key.name):
-        names.append((key.name.lower(), key))
-    for stem in stems(table.name):
-        named = table.column(f"{stem}_id")
-        if named is not None and named is not key:
-            names.append((named.name.lower(), named))
+def _parent_names(table: _Table) -> list[tuple[str, str, Column]]:
+    """(name others would use, own column name, column) for this table's key."""
+    pk = [(n, c) for n, c in table.columns.items() if c.primary_key]
+    key: tuple[str, Column] | None = pk[0] if len(pk) == 1 else None
+    if not pk and "id" in table.columns:
+        key = ("id", table.columns["id"])
+    names: list[tuple[str, str, Column]] = []
+    table_stems = stems(table.name)
+    if key is not None and key[0] == "id":
+        names.extend((f"{stem}_id", "id", key[1]) for stem in table_stems)
+    elif key is not None and is_key_like(key[0]):
+        names.append((key[0], key[0], key[1]))
+    for stem in table_stems:
+        own = f"{stem}_id"
+        if own in table.columns and (key is None or key[0] != own):
+            names.append((own, own, table.columns[own]))
     return names
 
 
-def _name_matches(catalog: dict[str, DiscoveryTable], found: _Proposals) -> None:
-    parents: dict[str, list[tuple[DiscoveryTable, Column]]] = {}
-    shared: dict[str, list[tuple[DiscoveryTable, Column]]] = {}
+def _name_matches(catalog: dict[str, _Table], found: _Proposals) -> None:
+    parents: dict[str, list[tuple[_Table, str, Column]]] = {}
+    shared: dict[str, list[tuple[_Table, Column]]] = {}
     for table in catalog.values():  # pass 1: file every parent key and key-like column
-        for name, column in _parent_names(table):
-            parents.setdefault(name, []).append((table, column))
-        parent_columns = {id(c) for _, c in _parent_names(table)}
-        for column in table.columns:
-            if is_key_like(column.name) and column.name.lower() != "id" and id(column) not in parent_columns:
-                shared.setdefault(column.name.lower(), []).append((table, column))
+        filed = _parent_names(table)
+        for name, own, column in filed:
+            parents.setdefault(name, []).append((table, own, column))
+        own_keys = {own for _, own, _ in filed}
+        for name, column in table.columns.items():
+            if name != "id" and name not in own_keys and is_key_like(name):
+                shared.setdefault(name, []).append((table, column))
     for table in catalog.values():  # pass 2: probe with each column, O(1) per probe
-        for column in table.columns:
-            bucket = parents.get(column.name.lower(), ())
-            if len(bucket) > MAX_PARENTS_PER_NAME:
+        for name, column in table.columns.items():
+            bucket = parents.get(name)
+            if not bucket or len(bucket) > MAX_PARENTS_PER_NAME:
                 continue
-            for parent, key in bucket:
-                if parent is table or not types_compatible(column.type, key.type):
+            for parent, own, key in bucket:
+                if parent is table or type_family(column.type) != type_family(key.type):
                     continue
-                found.add((table.name, (column.name.lower(),)), (parent.name, (key.name.lower(),)), Evidence(
+                found.add((table.name, (name,)), (parent.name, (own,)), Evidence(
                     EvidenceKind.NAME_MATCH,
-                    f"names and types match: {table.name}.{column.name} ↔ {parent.name}.{key.name} "
-                    f"({column.type})"))
+                    f"names and types match: {table.name}.{name} ↔ {parent.name}.{own} ({column.type})"))
     for name, group in shared.items():
         if not 2 <= len(group) <= MAX_SHARED_GROUP:
             continue
         for i, (a, ca) in enumerate(group):
             for b, cb in group[i + 1:]:
-                if a is b or not types_compatible(ca.type, cb.type):
+                if a is b or type_family(ca.type) != type_family(cb.type):
                     continue
                 left, right = sorted([(a.name, (name,)), (b.name, (name,))])
                 found.add(left, right, Evidence(
@@ -314,20 +348,20 @@ class _Tally:
     users: set[str] = field(default_factory=set)
 
 
-def _observed(catalog: dict[str, DiscoveryTable], observed: Iterable[ObservedJoin], found: _Proposals) -> None:
-    tallies: dict[tuple[str, ...], _Tally] = {}
+def _observed(catalog: dict[str, _Table], observed: Iterable[ObservedJoin], found: _Proposals) -> None:
+    tallies: dict[Key, _Tally] = {}
     for o in observed:
         left_t, right_t = catalog.get(o.left_table.lower()), catalog.get(o.right_table.lower())
         if left_t is None or right_t is None or left_t is right_t or not o.left_columns:
             continue
         if len(o.left_columns) != len(o.right_columns):
             continue
-        if any(left_t.column(c) is None for c in o.left_columns) or any(
-                right_t.column(c) is None for c in o.right_columns):
+        if any(c.lower() not in left_t.columns for c in o.left_columns) or any(
+                c.lower() not in right_t.columns for c in o.right_columns):
             continue
         left = (left_t.name, tuple(c.lower() for c in o.left_columns))
         right = (right_t.name, tuple(c.lower() for c in o.right_columns))
-        tally = tallies.setdefault(canonical_pairs(left[0], left[1], right[0], right[1]), _Tally(left, right))
+        tally = tallies.setdefault(_key(left, right), _Tally(left, right))
         tally.count += 1
         tally.users.add(o.user.lower())
     for t in tallies.values():
