@@ -2,16 +2,17 @@
 
 Evidence, each a score in [0, 1]: name similarity (character bigrams and abbreviated tokens:
 ``cust_name`` ~ ``customer_name``, ``qty`` ~ ``quantity``; see :mod:`names`), type (same
-type 1, same family ½; other families are no candidates), position (same ordinal, or the same surviving neighbours) and, when both
-columns carry a fingerprint, how much their values overlap. ``WEIGHTS`` turns them into one
-confidence; with values at hand they count most, because data does not lie about identity.
+type 1, same family ½; other families are no candidates), position (same ordinal, or the
+same surviving neighbours) and, when both columns carry a fingerprint, how much their
+values overlap. ``WEIGHTS`` turns them into one confidence; with values at hand they count
+most, because data does not lie about identity.
 
 Pairs are only scored within a type family, and only those :mod:`candidates` offers (all of
-them unless there are very many); a pair whose best possible score cannot reach
-``HINT_FLOOR`` is skipped before its names are compared. Pairing is greedy from the most confident pair down; a pair
-that ties with a rival for one of its columns is ambiguous, and an ambiguous rename is not
-guessed: both stay a removal and an addition, and the removal says which names competed.
-"""
+them unless there are very many); a pair whose best possible score cannot reach the hint
+floor is skipped before its names are compared. Pairing is greedy from the most confident
+pair down; a pair that ties with a rival for one of its columns is ambiguous, and an
+ambiguous rename is not guessed: both stay a removal and an addition, and the removal says
+which names competed."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ WEIGHTS = {"name": 0.6, "type": 0.2, "position": 0.2}
 WEIGHTS_WITH_VALUES = {"name": 0.25, "type": 0.15, "position": 0.2, "values": 0.4}
 HINT_FLOOR = 0.5  # below this a candidate is not even mentioned
 TIE = 0.01
+
+
 @dataclass(frozen=True, slots=True)
 class RenameMatch:
     old: Side
@@ -73,14 +76,14 @@ class Evidence:
         return ", ".join(parts)
 
 
-def _score(a: Side, b: Side) -> tuple[float, Evidence] | None:
+def _score(a: Side, b: Side, floor: float) -> tuple[float, Evidence] | None:
     same_type = a.type == b.type
     position = _position(a, b)
     values = _values(a, b)
     weights = WEIGHTS if values is None else WEIGHTS_WITH_VALUES
     known = weights["type"] * (1.0 if same_type else 0.5) + weights["position"] * position \
         + (weights["values"] * values if values is not None else 0.0)
-    if known + weights["name"] < HINT_FLOOR:
+    if known + weights["name"] < floor:
         return None  # even identical names could not make this a candidate
     name = name_similarity(a, b)
     return round(known + weights["name"] * name, 4), Evidence(name, same_type, position, values)
@@ -105,10 +108,11 @@ def _has_rival(scored: list[_Scored], i: int, taken_old: set[str], taken_new: se
 def pair_renames(removed: list[Side], added: list[Side], threshold: float
                  ) -> tuple[list[RenameMatch], dict[str, Hint]]:
     """Renames at or above ``threshold``, and hints for removed columns left unpaired."""
+    floor = min(HINT_FLOOR, threshold)
     scored: list[_Scored] = []
     for a, b in candidate_pairs(removed, added):
-        result = _score(a, b)
-        if result is not None and result[0] >= HINT_FLOOR:
+        result = _score(a, b, floor)
+        if result is not None and result[0] >= floor:
             scored.append((result[0], a.index, b.index, a, b, result[1]))
     scored.sort(key=lambda s: (-s[0], s[1], s[2]))
 
