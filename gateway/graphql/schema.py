@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.tools import merge_types
 
 from gateway.graphql.catalog import CatalogMutation, CatalogQuery
@@ -25,6 +26,9 @@ MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMuta
 
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:
+    # The limit rules are built once: the validation cache keys on the rule classes, and the
+    # stock limiter extensions build new classes per request, which would miss every time.
+    limit_rules = [depth_limit_rule(max_depth, None, None), alias_limit_rule(max_aliases)]
     query = merge_types("Query", QUERY_PARTS)
     mutation = merge_types("Mutation", MUTATION_PARTS)
     subscription = merge_types("Subscription", SUBSCRIPTION_PARTS)
@@ -38,8 +42,7 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: i
             # Factories: a fresh extension per request. The parser and validation caches
             # live at module level (keyed by maxsize), so they are shared all the same.
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             RequireAuthentication,

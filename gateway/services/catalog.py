@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import time
 from dataclasses import dataclass
 
 from gateway.domain import Capability, TableState, visible_states
@@ -54,10 +55,19 @@ def validate_table_name(name: str) -> str:
 
 
 class CatalogService:
-    def __init__(self, deps: ServiceDeps) -> None:
+    def __init__(self, deps: ServiceDeps, *, epoch_poll_seconds: float = 0.25) -> None:
         self._deps = deps
         self._snapshot: CatalogSnapshot | None = None
         self._snapshot_lock = asyncio.Lock()
+        self._epoch_poll_seconds = epoch_poll_seconds
+        self._epoch_checked_at = float("-inf")
+        self._invalidations = 0
+        deps.uow.on_epoch_committed(self.invalidate)
+
+    def invalidate(self) -> None:
+        """Forget when the epoch was last checked: the next snapshot() reads it again."""
+        self._invalidations += 1
+        self._epoch_checked_at = float("-inf")
 
     async def list_tables(self, principal: Principal, *, state: TableState | None = None,
                           search: str | None = None, include_deprecated: bool = False,
@@ -132,10 +142,22 @@ class CatalogService:
             await uow.commit()
         return await self.get_table(principal, logical)
 
-    async def snapshot(self) -> CatalogSnapshot:
-        """The planner's view of the whole catalog, rebuilt only when the epoch moved."""
+    async def snapshot(self, *, max_age: float | None = None) -> CatalogSnapshot:
+        """The planner's view of the whole catalog, rebuilt only when the epoch moved.
+
+        The epoch is read at most every ``epoch_poll_seconds`` (``max_age`` overrides it; 0
+        reads it now): this process invalidates at once on its own commits, and other
+        workers' changes are seen within the poll interval.
+        """
+        window = self._epoch_poll_seconds if max_age is None else max_age
+        current = self._snapshot
+        if current is not None and time.monotonic() - self._epoch_checked_at < window:
+            return current
         async with self._deps.uow() as uow:
+            checked_at, invalidations = time.monotonic(), self._invalidations
             epoch = await uow.system.epoch()
+            if invalidations == self._invalidations:  # no local commit raced this read
+                self._epoch_checked_at = checked_at
             current = self._snapshot
             if current is not None and current.epoch == epoch:
                 return current

@@ -231,7 +231,8 @@ class QueryService:
                               overrides: Sequence[str]) -> None:
         if self._deps.clock() > aware(stored.expires_at):
             raise StalePreview(f"The preview expired at {aware(stored.expires_at).isoformat()}; preview again.")
-        snapshot = await self._catalog.snapshot()
+        # Execution checks against the catalog as it is now, not as last polled.
+        snapshot = await self._catalog.snapshot(max_age=0)
         may_view_shadow = has_capability(principal.role, Capability.VIEW_SHADOW)
         pinned = {t.lower(): v for t, v in stored.pins}
         for used in planned.tables:

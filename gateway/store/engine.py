@@ -55,6 +55,9 @@ def create_catalog_engine(url: str) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             # WAL lets readers run beside the one writer; foreign keys are off by default.
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never corrupts and survives process crashes; an OS crash or
+            # power loss may drop the last commits. PostgreSQL is the store for that guarantee.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

@@ -47,6 +47,7 @@ def _user(row: UserRow) -> UserRecord:
 class SystemRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.epoch_bumped = False
 
     async def mode(self) -> SystemMode | None:
         row = await self._session.get(SystemConfigRow, MODE_KEY, populate_existing=True)
@@ -66,6 +67,7 @@ class SystemRepository:
         return int(value or 0)
 
     async def bump_epoch(self) -> None:
+        self.epoch_bumped = True
         await self._session.execute(
             update(CatalogEpochRow).where(CatalogEpochRow.id == 1)
             .values(epoch=CatalogEpochRow.epoch + 1)

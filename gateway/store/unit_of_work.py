@@ -7,13 +7,16 @@ surface as :class:`gateway.errors.Conflict`, since they mean another writer got 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.errors import Conflict
+from gateway.store.dashboard import DashboardRepository
 from gateway.store.ingestion import IngestionRepository
+from gateway.store.joins import JoinsRepository
 from gateway.store.queries import QueriesRepository
 from gateway.store.system import AuditRepository, SystemRepository, UsersRepository
 from gateway.store.tables import TablesRepository
@@ -24,12 +27,16 @@ class UnitOfWork:
     users: UsersRepository
     system: SystemRepository
     audit: AuditRepository
+    dashboard: DashboardRepository
     ingestion: IngestionRepository
     queries: QueriesRepository
+    joins: JoinsRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 on_epoch_committed: Callable[[], None] | None = None) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._on_epoch_committed = on_epoch_committed
 
     @property
     def session(self) -> AsyncSession:
@@ -42,8 +49,10 @@ class UnitOfWork:
         self.users = UsersRepository(self._session)
         self.system = SystemRepository(self._session)
         self.audit = AuditRepository(self._session)
+        self.dashboard = DashboardRepository(self._session)
         self.ingestion = IngestionRepository(self._session)
         self.queries = QueriesRepository(self._session)
+        self.joins = JoinsRepository(self._session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -62,6 +71,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         try:
             await self.session.commit()
+            if self.system.epoch_bumped and self._on_epoch_committed is not None:
+                # This process learns of its own catalog changes at once; others poll the epoch.
+                self._on_epoch_committed()
         except DBAPIError as exc:
             if not _is_conflict(exc):
                 raise
@@ -87,6 +99,14 @@ class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._epoch_listeners: list[Callable[[], None]] = []
+
+    def on_epoch_committed(self, listener: Callable[[], None]) -> None:
+        self._epoch_listeners.append(listener)
+
+    def _epoch_committed(self) -> None:
+        for listener in self._epoch_listeners:
+            listener()
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._epoch_committed)
