@@ -44,6 +44,19 @@ class SystemMode(enum.Enum):
 DEFAULT_MODE = SystemMode.READ_ONLY
 
 
+class JoinState(enum.Enum):
+    """An accepted join version: ACTIVE feeds the planner; a newer version or an admin deprecates it."""
+
+    ACTIVE = "ACTIVE"
+    DEPRECATED = "DEPRECATED"
+
+
+class RiskLevel(enum.Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
 # --- states --------------------------------------------------------------------------------
 
 

@@ -149,3 +149,17 @@ def test_fingerprint_moves_with_evidence_not_with_noise() -> None:
 
 def test_confidence_levels() -> None:
     assert [confidence_level(c) for c in (0.8, 0.79, 0.5, 0.49)] == ["HIGH", "MEDIUM", "MEDIUM", "LOW"]
+
+
+def test_executed_join_conditions_are_read_back_through_aliases() -> None:
+    from planner.join_observed import observed_join
+
+    cols = {"orders": frozenset({"id", "customer_id"}), "customers": frozenset({"id", "name"})}
+    o = observed_join("orders", "customers", "o.customer_id = c.id", "a@x", cols)
+    assert o is not None and (o.left_columns, o.right_columns) == (("customer_id",), ("id",))
+    flipped = observed_join("orders", "customers", "customers.id = orders.customer_id AND o.x > 1", "a@x", cols)
+    assert flipped is not None and flipped.left_columns == ("customer_id",)
+    assert observed_join("orders", "customers", "USING (id)", "a@x", cols) == ObservedJoin(
+        "orders", ("id",), "customers", ("id",), "a@x")
+    assert observed_join("orders", "customers", "a.id = b.id", "a@x", cols) is None  # cannot tell sides
+    assert observed_join("orders", "customers", "NATURAL", "a@x", cols) is None
