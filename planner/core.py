@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.errors import SqlglotError
 
 from planner.analysis import Analysis, analyse
 from planner.catalog import Catalog
@@ -20,6 +20,7 @@ from planner.rewrite import rewrite
 from planner.rules.context import RewriteContext
 from planner.rules.derived_columns import push_column_aliases
 from planner.rules.row_cap import limit_value
+from planner.sqlgen import query_sql, snippet
 
 DEFAULT_OPTIONS = PlanOptions()
 
@@ -48,13 +49,13 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     est = estimate(analysis)
     guardrails = run_guardrails(Facts(analysis, est, tables, options.thresholds, dialect))
     joins = tuple(_join_use(info, dialect) for info in analysis.joins)
-    filters = tuple(c.sql(dialect=dialect) for _, c in analysis.filters)
-    aggregations = tuple(a.sql(dialect=dialect) for _, a in analysis.aggregates)
-    group_by = tuple(g.sql(dialect=dialect) for g in analysis.group_by)
+    filters = tuple(snippet(c, dialect) for _, c in analysis.filters)
+    aggregations = tuple(snippet(a, dialect) for _, a in analysis.aggregates)
+    group_by = tuple(snippet(g, dialect) for g in analysis.group_by)
     analyst_limit = limit_value(tree)
     if dialect == "sqlite":
         push_column_aliases(tree)  # sqlite's generator cannot write `AS t(a, b)`; same meaning
-    analyst_sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
+    analyst_sql = query_sql(tree, dialect, copy=True)  # the tree is rewritten below
     # From here on the tree is rewritten in place; everything above has been read off it.
     warehouse_sql = rewrite(tree, RewriteContext(resolution, options))
     cap = options.max_rows
@@ -96,13 +97,13 @@ def join_condition(info: JoinInfo, dialect: str) -> str | None:
     if info.node is not None and info.explicit:
         on = info.node.args.get("on")
         if isinstance(on, exp.Expr):
-            return on.sql(dialect=dialect)
+            return snippet(on, dialect)
         if info.using:
             return f"USING ({', '.join(info.using)})"
         return "NATURAL"
     if not info.conjuncts:
         return None
-    return " AND ".join(c.sql(dialect=dialect) for c in info.conjuncts)
+    return " AND ".join(snippet(c, dialect) for c in info.conjuncts)
 
 
 __all__ = ["Analysis", "plan"]

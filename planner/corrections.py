@@ -19,6 +19,7 @@ from planner.errors import InvalidCorrection
 from planner.model import Correction, Pin, Plan, PlanOptions
 from planner.parse import parse
 from planner.scopes import outermost_select
+from planner.sqlgen import query_sql, snippet
 
 JOIN_TYPES = ("INNER", "LEFT", "RIGHT", "FULL")
 AGGREGATES: dict[str, Callable[[exp.Expr], exp.Expr]] = {
@@ -42,7 +43,7 @@ def apply_corrections(plan: Plan, corrections: Sequence[Correction],
         if handler is None:
             raise InvalidCorrection(f"Unknown correction {correction.kind!r}; use one of {', '.join(CORRECTION_KINDS)}.")
         handler(tree, plan, correction)
-    return tree.sql(dialect=plan.dialect), options
+    return query_sql(tree, plan.dialect), options
 
 
 def _set_join_type(tree: exp.Expr, plan: Plan, c: Correction) -> None:
@@ -52,7 +53,7 @@ def _set_join_type(tree: exp.Expr, plan: Plan, c: Correction) -> None:
         raise InvalidCorrection(f"join_type must be one of {', '.join(JOIN_TYPES)}.")
     for node in tree.find_all(exp.Join):
         on = node.args.get("on")
-        if on is not None and join.condition is not None and on.sql(dialect=plan.dialect) == join.condition:
+        if on is not None and join.condition is not None and snippet(on, plan.dialect) == join.condition:
             node.set("side", None if kind == "INNER" else kind)
             node.set("kind", None)
             return
@@ -76,11 +77,11 @@ def _remove_filter(tree: exp.Expr, plan: Plan, c: Correction) -> None:
         text = _item(plan.filters, c.filter_index, "filter")
         nth = plan.filters[: c.filter_index].count(text)
     elif c.condition:
-        text = _expression(c.condition, plan.dialect, "condition").sql(dialect=plan.dialect)
+        text = snippet(_expression(c.condition, plan.dialect, "condition"), plan.dialect)
         nth = 0
     else:
         raise InvalidCorrection("REMOVE_FILTER needs filter_index or condition.")
-    matches = [n for n in where_conjuncts(tree) if n.sql(dialect=plan.dialect) == text]
+    matches = [n for n in where_conjuncts(tree) if snippet(n, plan.dialect) == text]
     if len(matches) <= nth:
         raise InvalidCorrection(f"No filter {text!r} to remove; pick one from the preview's filters.")
     target = matches[nth]
@@ -97,7 +98,7 @@ def _set_aggregation(tree: exp.Expr, plan: Plan, c: Correction) -> None:
     if function not in AGGREGATES:
         raise InvalidCorrection(f"function must be one of {', '.join(AGGREGATES)}.")
     nth = plan.aggregations[: c.aggregation_index].count(text)
-    matches = [n for n in tree.find_all(exp.AggFunc) if n.sql(dialect=plan.dialect) == text]
+    matches = [n for n in tree.find_all(exp.AggFunc) if snippet(n, plan.dialect) == text]
     if len(matches) <= nth:
         raise InvalidCorrection(f"No aggregation {text!r} to change.")
     target = matches[nth]

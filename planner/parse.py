@@ -27,6 +27,7 @@ from planner.allowlist import (
 from planner.errors import ForbiddenFunction, InvalidSQL, NotAQuery
 
 _QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+_PLAIN_IDENTIFIER = re.compile(r"^[\w$]+$")
 _TOKEN_CONTEXT = re.compile(r"Error tokenizing '(.*)'", re.S)
 
 
@@ -89,6 +90,12 @@ def check(tree: exp.Expr) -> None:
     """Refuse any node or function not on the allow-list (the whole tree, CTEs included)."""
     for node in tree.walk():
         kind = type(node)
+        if isinstance(node, exp.Identifier):
+            if not node.quoted and not _PLAIN_IDENTIFIER.match(node.this):
+                # e.g. postgres reads SELECT`x as a column named "`x"; other dialects read a quote.
+                raise InvalidSQL(f"The name {node.this!r} needs double quotes.", line=node.meta.get("line") or 1,
+                                 column=node.meta.get("col") or 1)
+            continue
         if isinstance(node, exp.Select):
             _check_select(node)
         if isinstance(node, exp.Func):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel
 
 from planner.rules.comma_joins import comma_joins
 from planner.rules.context import RewriteContext
@@ -17,6 +16,7 @@ from planner.rules.derived_columns import derived_columns
 from planner.rules.physical_tables import physical_tables
 from planner.rules.row_cap import row_cap
 from planner.rules.sqlite_dates import sqlite_dates
+from planner.sqlgen import query_sql
 
 Rule = Callable[[exp.Expr, RewriteContext], exp.Expr]
 
@@ -34,4 +34,4 @@ def rewrite(tree: exp.Expr, ctx: RewriteContext) -> str:
         tree = rule(tree, ctx)
     # Comments are dropped: they carry nothing the warehouse needs, and a comment is text the
     # analyst controls end to end. Unsupported constructs raise instead of degrading silently.
-    return tree.sql(dialect=ctx.warehouse, comments=False, unsupported_level=ErrorLevel.RAISE)
+    return query_sql(tree, ctx.warehouse)

@@ -30,6 +30,7 @@ class Scope:
     sources: list[Source]
     where: list[exp.Expr] = field(default_factory=list)
     having: list[exp.Expr] = field(default_factory=list)
+    _touched: dict[int, list[Source]] = field(default_factory=dict)  # sources_of, memoised per node
 
     def source(self, alias: str) -> Source | None:
         return next((s for s in self.sources if s.alias == alias), None)
@@ -48,11 +49,15 @@ class Scope:
         return None
 
     def sources_of(self, node: exp.Expr) -> list[Source]:
+        known = self._touched.get(id(node))
+        if known is not None:
+            return known
         found: list[Source] = []
         for column in local_columns(node):
             owner = self.owner(column)
             if owner is not None and owner not in found:
                 found.append(owner)
+        self._touched[id(node)] = found
         return found
 
 

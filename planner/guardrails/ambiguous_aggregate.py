@@ -7,6 +7,7 @@ from sqlglot import exp
 from planner.guardrails.base import Facts
 from planner.model import Guardrail
 from planner.scopes import Scope
+from planner.sqlgen import snippet
 
 TYPE = "AMBIGUOUS_AGGREGATE"
 
@@ -25,20 +26,20 @@ def _check(scope: Scope, dialect: str) -> list[Guardrail]:
     if not keys and not any(_has_aggregate(p) for p in select.expressions):
         return []
     projections = select.expressions
-    grouped_sql = {k.sql().lower() for k in keys}
+    grouped_sql = {snippet(k, dialect).lower() for k in keys}
     grouped_names = {k.name.lower() for k in keys if isinstance(k, exp.Column)}
     for k in keys:  # GROUP BY 2 means the second projection
         if isinstance(k, exp.Literal) and k.is_int and 0 < int(k.this) <= len(projections):
-            grouped_sql.add(projections[int(k.this) - 1].unalias().sql().lower())
+            grouped_sql.add(snippet(projections[int(k.this) - 1].unalias(), dialect).lower())
     found = []
     for projection in projections:
         bare = projection.unalias()
-        if bare.sql().lower() in grouped_sql or projection.alias.lower() in grouped_names:
+        if snippet(bare, dialect).lower() in grouped_sql or projection.alias.lower() in grouped_names:
             continue
         loose = [c for c in _loose_columns(bare) if c.name.lower() not in grouped_names
-                 and c.sql().lower() not in grouped_sql and scope.owner(c) is not None]
+                 and snippet(c, dialect).lower() not in grouped_sql and scope.owner(c) is not None]
         if loose:
-            column = loose[0].sql(dialect=dialect)
+            column = snippet(loose[0], dialect)
             found.append(Guardrail(TYPE, f"{column} is neither in GROUP BY nor inside an aggregate; the warehouse "
                                          f"would pick an arbitrary value or fail. Add it to GROUP BY or wrap it "
                                          f"in an aggregate such as MIN({column}).", False))

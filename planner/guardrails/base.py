@@ -10,6 +10,7 @@ from planner.estimate import Estimate
 from planner.guardrails.thresholds import GuardrailThresholds
 from planner.joins import JoinInfo
 from planner.model import Guardrail, TableUse
+from planner.sqlgen import snippet
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,5 +30,5 @@ def describe_join(info: JoinInfo, dialect: str) -> str:
     if info.using:
         return f"{names} using ({', '.join(info.using)})"
     if info.conjuncts:
-        return f"{names} on {' AND '.join(c.sql(dialect=dialect) for c in info.conjuncts)}"
+        return f"{names} on {' AND '.join(snippet(c, dialect) for c in info.conjuncts)}"
     return names

@@ -11,6 +11,7 @@ from sqlglot import exp
 from planner.guardrails.base import Facts, describe_join
 from planner.joins import unique_side
 from planner.model import Guardrail
+from planner.sqlgen import snippet
 
 TYPE = "FAN_TRAP"
 _DOUBLE_COUNTING = (exp.Sum, exp.Avg, exp.Count)
@@ -34,7 +35,7 @@ def fan_trap(facts: Facts) -> list[Guardrail]:
                 continue
             column = next(c for c in columns if scope.owner(c) is one)
             found.append(Guardrail(
-                TYPE, f"{agg.sql(dialect=facts.dialect)} aggregates {one.label}.{column.name}, but {one.label} is on "
+                TYPE, f"{snippet(agg, facts.dialect)} aggregates {one.label}.{column.name}, but {one.label} is on "
                       f"the one side of the one-to-many join {describe_join(info, facts.dialect)}: each "
                       f"{one.label} value is counted once per matching {many.label} row. Aggregate "
                       f"{one.label} in a subquery before joining.", False))

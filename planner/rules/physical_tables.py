@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from planner.errors import InvalidSQL
 from planner.rules.context import RewriteContext
 
 
 def physical_tables(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
+    # Defence in depth: every table node must be one resolution bound (or a CTE reference).
+    # Should a generator pass ever have replaced a node, refuse rather than emit a logical name.
+    known = ctx.resolution.by_node.keys() | ctx.resolution.cte_refs.keys()
+    if any(id(t) not in known for t in tree.find_all(exp.Table)):
+        raise InvalidSQL("The query could not be planned safely; simplify it.", line=1, column=1)
     physical = {bound.version.physical_name.split(".")[-1].lower() for bound in ctx.resolution.tables}
     _rename_colliding_ctes(tree, ctx, physical)
     for bound in ctx.resolution.tables:

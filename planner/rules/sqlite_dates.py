@@ -21,13 +21,21 @@ _EXTRACT_FORMATS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MIN
 _DATE_UNITS = {"DAY": "day", "MONTH": "month", "YEAR": "year"}
 _TIME_UNITS = {"HOUR": "hour", "MINUTE": "minute", "SECOND": "second"}
 _TRUNC = {"YEAR": "start of year", "MONTH": "start of month", "DAY": None}
+_CANDIDATES = (exp.Add, exp.Sub, exp.Extract, exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc, exp.Cast)
 _AMOUNT = re.compile(r"^\s*([+-]?\d+)\s*([a-zA-Z]+)?\s*$")
 
 
 def sqlite_dates(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     if ctx.warehouse != "sqlite":
         return tree
-    return tree.transform(_rewrite, copy=False)
+    # Children before parents (reversed breadth-first order), touching only candidate nodes.
+    for node in reversed(list(tree.find_all(*_CANDIDATES))):
+        new = _rewrite(node)
+        if new is not node:
+            if node is tree:
+                return new
+            node.replace(new)
+    return tree
 
 
 def _rewrite(node: exp.Expr) -> exp.Expr:

@@ -1,0 +1,121 @@
+"""Planner benchmark: plan() per TPC-H query next to bare sqlglot parse_one + generate, and a cache hit.
+
+    .venv/bin/python bench/planner.py [--runs N]
+
+Targets (issue 3): planning within 3x of parse+generate (overall median ratio), a PlanCache hit
+under 5 µs. Figures are medians and p99 over N runs after a warm-up, printed side by side with
+the floor measured in the same process. Nothing here is asserted; read the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlglot  # noqa: E402
+
+from planner import PlanCache, PlanOptions, plan  # noqa: E402
+from tests.planner.catalogs import tpch_catalog, tpch_queries  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    median_ms: float
+    p99_ms: float
+    floor_median_ms: float | None = None
+    floor_p99_ms: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.median_ms / self.floor_median_ms if self.floor_median_ms else None
+
+
+def measure(fn: Callable[[], object], runs: int, warmup: int = 5) -> tuple[float, float]:
+    """Median and p99 in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - start) / 1e6)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+def planner_rows(runs: int, warehouse: str = "sqlite") -> list[Row]:
+    catalog = tpch_catalog()
+    options = PlanOptions(warehouse_dialect=warehouse)
+    rows = []
+    for number, sql in tpch_queries():
+        med, p99 = measure(lambda sql=sql: plan(sql, catalog, options), runs)
+        f_med, f_p99 = measure(lambda sql=sql: sqlglot.parse_one(sql, read=warehouse).sql(dialect=warehouse), runs)
+        rows.append(Row(f"TPC-H {number:>2}", med, p99, f_med, f_p99))
+    return rows
+
+
+def cache_hit_us(runs: int = 200_000) -> float:
+    """Median of a PlanCache hit in microseconds (key built from the SQL and options each time)."""
+    catalog, options = tpch_catalog(), PlanOptions()
+    sql = tpch_queries()[0][1]
+    cache = PlanCache()
+    cache.put(sql, options, catalog.epoch, plan(sql, catalog, options))
+    batch = 1000
+    samples = []
+    for _ in range(runs // batch):
+        start = time.perf_counter_ns()
+        for _ in range(batch):
+            cache.get(sql, options, catalog.epoch)
+        samples.append((time.perf_counter_ns() - start) / batch / 1e3)
+    return statistics.median(samples)
+
+
+def graphql_round_trip_rows(runs: int) -> list[Row]:
+    """The preview round trip through GraphQL over HTTP (127.0.0.1, one worker) next to a plain
+    Starlette JSON endpoint: cold plan, cached plan, floor. For the gateway engineer to fill in
+    (start the app, POST previewQuery for each TPC-H query, return Rows); empty until then."""
+    return []
+
+
+def report(rows: list[Row], title: str) -> None:
+    print(f"\n{title}")
+    print(f"{'query':<10} {'plan p50':>10} {'plan p99':>10} {'floor p50':>10} {'floor p99':>10} {'ratio':>7}")
+    for r in rows:
+        floor = (f"{r.floor_median_ms:>10.3f} {r.floor_p99_ms:>10.3f} {r.ratio:>6.2f}x"
+                 if r.floor_median_ms is not None and r.floor_p99_ms is not None and r.ratio is not None
+                 else f"{'':>10} {'':>10} {'':>7}")
+        print(f"{r.name:<10} {r.median_ms:>10.3f} {r.p99_ms:>10.3f} {floor}")
+    ratios = [r.ratio for r in rows if r.ratio is not None]
+    if ratios:
+        print(f"overall median ratio: {statistics.median(ratios):.2f}x (target <= 3x); "
+              f"median plan {statistics.median(r.median_ms for r in rows):.3f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # the floor warns on TPC-H 13 for SQLite
+    gc.freeze()  # as the server does after start-up: keep full-heap GC passes out of the figures
+    print(f"sqlglot {sqlglot.__version__}; {args.runs} runs per figure after warm-up; times in ms")
+    for warehouse in ("sqlite", "postgres"):
+        report(planner_rows(args.runs, warehouse),
+               f"plan() vs parse_one+generate, TPC-H, warehouse {warehouse}")
+    print(f"\nPlanCache hit: {cache_hit_us():.2f} µs median (target < 5 µs)")
+    rows = graphql_round_trip_rows(args.runs)
+    if rows:
+        report(rows, "preview round trip over GraphQL")
+
+
+if __name__ == "__main__":
+    main()
