@@ -25,15 +25,19 @@ from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
 from gateway.graphql.schema import build_schema
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
+from gateway.http.ingest import ingest_endpoint
 from gateway.http.metrics import mark_worker_exit, metrics_route
 from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
 from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
+from gateway.services.contracts import ContractsService
 from gateway.services.container import Services
 from gateway.services.events import EventsService
+from gateway.services.ingestion import IngestionService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
+from gateway.services.replay import ReplayService
 from gateway.services.users import UsersService
 from gateway.settings import Settings
 from gateway.store.engine import create_catalog_engine, migrations_current
@@ -64,6 +68,9 @@ def build_services(settings: Settings) -> Services:
         events=EventsService(deps.events),
         queries=QueryService(deps, catalog, max_rows=settings.max_rows,
                              preview_ttl_seconds=settings.preview_ttl_seconds),
+        contracts=ContractsService(deps),
+        ingestion=IngestionService(deps),
+        replay=ReplayService(deps, archive_dir=settings.archive_dir),
     )
 
 
@@ -178,6 +185,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         metrics_route(lambda authorization, request_id: authenticate(services, authorization, request_id)),
         graphiql_mount(),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),
     ]
     from starlette.routing import WebSocketRoute
 

@@ -14,15 +14,17 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 
 from gateway.graphql.catalog import CatalogMutation, CatalogQuery
+from gateway.graphql.contracts import ContractsMutation, ContractsQuery
+from gateway.graphql.contracts_visibility import ModeVisibility, PublicSchema
 from gateway.graphql.directives import RequiresMode, RequiresRole
 from gateway.graphql.events import EventsSubscription
 from gateway.graphql.extensions import ErrorCodes, RequireAuthentication
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
 
-QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery)
+QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery, ContractsQuery)
 SUBSCRIPTION_PARTS: tuple[type, ...] = (EventsSubscription,)
-MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation)
+MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation, ContractsMutation)
 
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:
@@ -32,6 +34,9 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: i
     query = merge_types("Query", QUERY_PARTS)
     mutation = merge_types("Mutation", MUTATION_PARTS)
     subscription = merge_types("Subscription", SUBSCRIPTION_PARTS)
+    # What VIEWER and ANALYST introspect in READ_ONLY mode: the same types minus ingestion fields.
+    public = PublicSchema(query=query, mutation=mutation, subscription=subscription,
+                          schema_directives=[RequiresRole, RequiresMode])
     return strawberry.Schema(
         query=query,
         mutation=mutation,
@@ -46,5 +51,6 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: i
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             RequireAuthentication,
+            lambda: ModeVisibility(public),
         ],
     )

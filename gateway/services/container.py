@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from gateway.auth import TokenVerifier
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
+from gateway.services.contracts import ContractsService
 from gateway.services.events import EventsService
+from gateway.services.ingestion import IngestionService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
+from gateway.services.replay import ReplayService
 from gateway.services.users import UsersService
 
 
@@ -22,3 +25,6 @@ class Services:
     users: UsersService
     events: EventsService
     queries: QueryService
+    contracts: ContractsService
+    ingestion: IngestionService
+    replay: ReplayService
