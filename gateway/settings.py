@@ -16,6 +16,8 @@ STATE_DIR = Path(".spyne")
 class Settings:
     catalog_url: str = f"sqlite:///{STATE_DIR}/catalog.db"
     warehouse_url: str = f"sqlite:///{STATE_DIR}/warehouse.db"
+    # Optional separate login for query execution (PostgreSQL), e.g. a role without shadow rights.
+    warehouse_query_url: str | None = None
     initial_mode: SystemMode = DEFAULT_MODE
     dev_secret: bytes = b""
     oidc_issuer: str | None = None
@@ -88,6 +90,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         catalog_url=get("SPYNE_CATALOG_URL") or defaults.catalog_url,
         warehouse_url=get("SPYNE_WAREHOUSE_URL") or defaults.warehouse_url,
+        warehouse_query_url=get("SPYNE_WAREHOUSE_QUERY_URL"),
         initial_mode=mode,
         dev_secret=_dev_secret(get("SPYNE_DEV_SECRET")),
         oidc_issuer=get("SPYNE_OIDC_ISSUER"),

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -56,7 +56,7 @@ def quote_physical(physical_name: str, quote: Callable[[str], str]) -> str:
 
 
 class Warehouse:
-    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, query_url: str | None = None) -> None:
         self.url = url
         parsed = make_url(url)
         self.backend = parsed.get_backend_name()
@@ -68,10 +68,16 @@ class Warehouse:
         # The admin engine introspects and (for managed tables) writes; the query engine reads.
         self.engine: Engine = create_engine(parsed, poolclass=NullPool if self.backend == "sqlite" else None,
                                             pool_pre_ping=self.backend != "sqlite")
+        self._query_url = query_url
         self._read_engine: Engine = self._make_read_engine()
 
     def _make_read_engine(self) -> Engine:
         if self.backend != "sqlite":
+            if self._query_url:
+                query = make_url(self._query_url)
+                if query.drivername == "postgresql":
+                    query = query.set(drivername="postgresql+psycopg")
+                return create_engine(query, pool_pre_ping=True)
             return self.engine
         database = self._url.database or ""
 
@@ -80,6 +86,8 @@ class Warehouse:
             conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
             conn.execute("PRAGMA query_only = ON")
             conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            # The last fence: SQLite itself refuses anything but reading (no PRAGMA, ATTACH, DML).
+            conn.set_authorizer(_read_only_authorizer)
             return conn
 
         return create_engine("sqlite://", creator=connect, poolclass=NullPool)
@@ -160,6 +168,8 @@ class Warehouse:
                     conn.execute(text("SET TRANSACTION READ ONLY"))
                     conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
                 result = conn.execute(text(sql))
+                if not result.returns_rows:
+                    raise WarehouseError("Only queries that return rows run here.")
                 names = tuple(result.keys())
                 fetched = result.fetchmany(max_rows + 1)
                 conn.rollback()
@@ -190,6 +200,19 @@ class Warehouse:
             return await self.run(_explain)
         except DBAPIError:
             return None
+
+
+_SQLITE_READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
+                                  getattr(sqlite3, "SQLITE_RECURSIVE", 33)})
+
+
+def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, *_rest: object) -> int:
+    if action in _SQLITE_READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    # Reading a pragma is allowed (SQLAlchemy asks for some on connect); setting one is not.
+    if action == sqlite3.SQLITE_PRAGMA and arg2 is None:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def _arm_sqlite_deadline(conn: Any, deadline: float) -> None:
