@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+# The repository root goes first: this file is itself named planner.py, and bench/ is sys.path[0].
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlglot  # noqa: E402
+import sqlglot
 
-from planner import PlanCache, PlanOptions, plan  # noqa: E402
-from tests.planner.catalogs import tpch_catalog, tpch_queries  # noqa: E402
+from planner import PlanCache, PlanOptions, plan
+from tests.planner.catalogs import tpch_catalog, tpch_queries
 
 
 @dataclass(frozen=True)

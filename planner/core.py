@@ -44,6 +44,10 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     dialect = options.read_dialect
     tree = parse(sql, dialect, options.max_sql_bytes)
     resolution = resolve(tree, catalog, options)
+    # The warehouse SQL is rewritten from a pristine copy of the checked tree; the original is
+    # read for the preview and generated in the analyst's dialect, and generators may rewrite
+    # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes.
+    warehouse_tree = tree.copy()
     analysis = analyse(tree, resolution, catalog)
     tables = _table_uses(resolution)
     est = estimate(analysis)
@@ -55,9 +59,8 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     analyst_limit = limit_value(tree)
     if dialect == "sqlite":
         push_column_aliases(tree)  # sqlite's generator cannot write `AS t(a, b)`; same meaning
-    analyst_sql = query_sql(tree, dialect, copy=True)  # the tree is rewritten below
-    # From here on the tree is rewritten in place; everything above has been read off it.
-    warehouse_sql = rewrite(tree, RewriteContext(resolution, options))
+    analyst_sql = query_sql(tree, dialect)
+    warehouse_sql = rewrite(warehouse_tree, RewriteContext(resolve(warehouse_tree, catalog, options), options))
     cap = options.max_rows
     rows = None if est.rows is None else min(est.rows, cap if analyst_limit is None else min(analyst_limit, cap))
     return Plan(

@@ -3,8 +3,8 @@
 ``Expression.sql()`` looks the dialect up, builds a generator and deep-copies the tree on every
 call; for a plan that generates a dozen snippets and two whole queries, that was most of the
 planning time. Here each thread keeps one generator per (dialect, purpose), and trees are not
-copied where the tree is not used again (the final warehouse SQL, display snippets of leaf
-expressions); the analyst SQL, generated mid-way, is generated from a copy.
+copied: :func:`planner.core.plan` rewrites the warehouse SQL from its own copy of the checked
+tree, so what the preview generators do to the original can never reach the warehouse.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.generator import Generator
 
 _local = threading.local()
-_PURE_EXPRESSIONS = frozenset({"sqlite", "postgres", "duckdb"})
 
 
 def _generator(dialect: str, strict: bool) -> Generator:
@@ -45,7 +44,4 @@ def query_sql(tree: exp.Expr, dialect: str, copy: bool = False) -> str:
 
 def snippet(node: exp.Expr, dialect: str) -> str:
     """A condition, aggregate or column as a person reads it in the preview."""
-    # Generators rewrite SELECTs for their dialect (and T-SQL-like dialects rewrite booleans), so
-    # copy unless the node is a plain expression in a dialect whose expression output is pure.
-    copy = dialect not in _PURE_EXPRESSIONS or node.find(exp.Select) is not None
-    return _generator(dialect, False).generate(node, copy=copy)
+    return _generator(dialect, False).generate(node, copy=False)
