@@ -24,6 +24,7 @@ from gateway.auth import AuthFailure, TokenVerifier
 from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
 from gateway.graphql.schema import build_schema
+from gateway.http.dashboard import DashboardConfig, DashboardRoutes, OidcClient
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
 from gateway.http.ingest import ingest_endpoint
 from gateway.http.metrics import mark_worker_exit, metrics_route
@@ -31,8 +32,9 @@ from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, Reques
 from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
-from gateway.services.contracts import ContractsService
 from gateway.services.container import Services
+from gateway.services.contracts import ContractsService
+from gateway.services.dashboard import DashboardService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
 from gateway.services.lifecycle import LifecycleService
@@ -66,6 +68,7 @@ def build_services(settings: Settings) -> Services:
         users=UsersService(deps, role_cache_seconds=settings.role_cache_seconds,
                            initial_mode=settings.initial_mode),
         events=EventsService(deps.events),
+        dashboard=DashboardService(deps),
         queries=QueryService(deps, catalog, max_rows=settings.max_rows,
                              preview_ttl_seconds=settings.preview_ttl_seconds),
         contracts=ContractsService(deps),
@@ -133,6 +136,13 @@ class GatewayGraphQL(GraphQL):
         return UNSET
 
 
+def dashboard_config(settings: Settings) -> DashboardConfig:
+    oidc = None
+    if settings.oidc_issuer and settings.oidc_client_id:
+        oidc = OidcClient(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
+    return DashboardConfig(session_secret=settings.dev_secret, dev_sign_in=not settings.oidc_enabled, oidc=oidc)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
@@ -183,6 +193,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         metrics_route(lambda authorization, request_id: authenticate(services, authorization, request_id)),
+        *DashboardRoutes(services, lambda authorization, request_id: authenticate(services, authorization, request_id),
+                         dashboard_config(settings)).routes(),
         graphiql_mount(),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),

@@ -23,6 +23,9 @@ class Settings:
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     jwks_url: str | None = None
+    # The /dashboard sign-in through the OIDC provider (authorization code + PKCE).
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
     statement_timeout_ms: int = 30_000
@@ -96,6 +99,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         oidc_issuer=get("SPYNE_OIDC_ISSUER"),
         oidc_audience=get("SPYNE_OIDC_AUDIENCE"),
         jwks_url=get("SPYNE_JWKS_URL"),
+        oidc_client_id=get("SPYNE_OIDC_CLIENT_ID"),
+        oidc_client_secret=get("SPYNE_OIDC_CLIENT_SECRET"),
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),

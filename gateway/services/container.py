@@ -8,6 +8,7 @@ from gateway.auth import TokenVerifier
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.contracts import ContractsService
+from gateway.services.dashboard import DashboardService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
 from gateway.services.lifecycle import LifecycleService
@@ -24,6 +25,7 @@ class Services:
     lifecycle: LifecycleService
     users: UsersService
     events: EventsService
+    dashboard: DashboardService
     queries: QueryService
     contracts: ContractsService
     ingestion: IngestionService
