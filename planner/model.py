@@ -64,7 +64,10 @@ class Guardrail:
 @dataclass(frozen=True, slots=True)
 class Plan:
     original_sql: str
-    sql: str  # what reaches the warehouse: physical names, warehouse dialect, row cap applied
+    # What reaches the warehouse: physical names, warehouse dialect, and LIMIT row_cap + 1 (or the
+    # analyst's smaller LIMIT): the executor returns at most row_cap rows and reports
+    # truncated=True when the extra row came back.
+    sql: str
     analyst_sql: str  # the checked query in the analyst's dialect with logical names
     dialect: str
     warehouse_dialect: str
