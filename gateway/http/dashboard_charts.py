@@ -74,14 +74,15 @@ def line_chart(panel: Panel, series: tuple[Series, ...]) -> str:
         return left + (i * step if len(days) > 1 else plot_w / 2), top_pad + plot_h * (1 - v / top)
 
     parts = [f'<svg class="chart lines" data-panel="{escape(panel.key)}" viewBox="0 0 {WIDTH} {LINE_HEIGHT}" '
-             f'width="{WIDTH}" height="{LINE_HEIGHT}" role="img" aria-label="{escape(panel.title)} per day">',
+             f'width="{WIDTH}" height="{LINE_HEIGHT}" role="img" aria-label="{escape(panel.title)}, by day">',
              f'<line class="axis" x1="{left}" x2="{WIDTH - right}" y1="{top_pad + plot_h}" y2="{top_pad + plot_h}"/>',
              f'<text class="tick" x="{left - 4}" y="{top_pad + 4}" text-anchor="end">{escape(fmt(top, panel.unit))}</text>',
              f'<text class="tick" x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end">0</text>']
     for i, day in enumerate(days):
         if len(days) <= 8 or i % max(1, len(days) // 7) == 0 or i == len(days) - 1:
             x, _ = xy(i, 0)
-            parts.append(f'<text class="tick" x="{x:.1f}" y="{LINE_HEIGHT - 8}" text-anchor="middle">{day[5:]}</text>')
+            anchor = "end" if i == len(days) - 1 and len(days) > 1 else "middle"  # the last one stays inside
+            parts.append(f'<text class="tick" x="{x:.1f}" y="{LINE_HEIGHT - 8}" text-anchor="{anchor}">{day[5:]}</text>')
     for n, s in enumerate(series):
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, (_, v) in enumerate(s.points)))
         parts.append(f'<g class="series series-{n}" data-series="{escape(s.name)}">'

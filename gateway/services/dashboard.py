@@ -183,11 +183,12 @@ def latency_panel(executions: list[Execution] | None, now: datetime, window_days
 def promotions_panel(promotions: list[datetime], transitions: Counter[str], now: datetime,
                      window_days: int) -> Panel:
     base = Panel("promotions", "Promotions per day", "promotions")
+    transitions = Counter({t: n for t, n in transitions.items() if t != "SEED"})  # demo loading
     if not promotions and not transitions:
         return _empty(base)
     per_day = Counter(aware(at).date().isoformat() for at in promotions)
     days = _days(now, window_days)
-    bars = tuple(Bar(t, float(n), tone="info") for t, n in sorted(transitions.items()) if t != "SEED")
+    bars = tuple(Bar(t, float(n), tone="info") for t, n in sorted(transitions.items()))
     return Panel(base.key, base.title, base.unit, bars=bars,
                  series=(Series("promotions", tuple((d, float(per_day[d])) for d in days)),),
                  summary=f"{len(promotions)} promotions")

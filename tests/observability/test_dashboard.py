@@ -7,7 +7,6 @@ import re
 import httpx
 import pytest
 
-from gateway.domain import Role
 from gateway.services.dashboard import percentile
 from tests.observability.seed import FRESH_CONTRACT, LATE_CONTRACT, run_queries, seed_contracts_and_drift
 from tests.support.harness import Gateway, start_gateway, stop_gateway
@@ -137,4 +136,3 @@ async def test_panels_show_seeded_data_and_survive_a_restart(gateway: Gateway) -
 def test_percentiles_are_observed_values() -> None:
     values = [float(n) for n in range(1, 101)]
     assert percentile(values, 50) == 50 and percentile(values, 95) == 95 and percentile([7.0], 95) == 7
-    assert Role.ADMIN.at_least(Role.ENGINEER)
