@@ -9,6 +9,7 @@ confirming again resumes at the first batch without a checkpoint, so nothing is 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -128,8 +129,9 @@ class ReplayService:
         async with self._deps.uow() as uow:
             await check_mode(uow, Capability.REPLAY)
             plan = await self._plan(uow, kind, contract_id, params)
-        fingerprint, outcome, preview, read = await self._deps.warehouse.run(
+        (fingerprint, max_id), outcome, preview, read = await self._deps.warehouse.run(
             lambda: self._simulate(plan, now, preview_rows))
+        params = {**params, "landing_max_id": max_id}
         op = OperationRecord(
             id=new_id("op"), kind=kind, contract_id=plan.target.contract.id, version=plan.target.version.version,
             params=params, fingerprint=fingerprint, status="PENDING", estimated_rows=read,
@@ -169,23 +171,26 @@ class ReplayService:
 
     # --- blocking parts (worker thread) ----------------------------------------------------
 
-    def _fingerprint(self, plan: Plan) -> str:
+    def _fingerprint(self, plan: Plan) -> tuple[str, int]:
+        """A digest of what the operation depends on, and (replay) the newest landing id it covers."""
         head = f"{plan.target.contract.id}:v{plan.target.version.version}:{plan.target.table_version.state.value}"
+        max_id = 0
         if plan.source is not None:
-            return f"{head}|{plan.source.fingerprint()}"
-        count, max_id = self.writer.tables.landing_stats(plan.target.contract.id, plan.start, plan.end)
-        return f"{head}|landing:{count}:{max_id}"
+            state = f"{head}|{plan.source.fingerprint()}"
+        else:
+            count, max_id = self.writer.tables.landing_stats(plan.target.contract.id, plan.start, plan.end)
+            state = f"{head}|landing:{count}:{max_id}"
+        return hashlib.sha256(state.encode()).hexdigest(), max_id
 
-    def _raws(self, plan: Plan, fingerprint: str) -> Iterator[tuple[int | None, str, Any]]:
+    def _raws(self, plan: Plan, max_id: int) -> Iterator[tuple[int | None, str, Any]]:
         if plan.source is not None:
             return plan.source.open()
-        max_id = int(fingerprint.rpartition(":")[2])
         return ((None, raw, UNPARSED) for _, raw in
                 self.writer.tables.landing_records(plan.target.contract.id, plan.start, plan.end, max_id))
 
-    def _batches(self, plan: Plan, fingerprint: str, validator: RecordValidator,
+    def _batches(self, plan: Plan, max_id: int, validator: RecordValidator,
                  counter: list[int]) -> Iterator[Batch]:
-        raws = self._raws(plan, fingerprint)
+        raws = self._raws(plan, max_id)
         while chunk := list(itertools.islice(raws, plan.batch_size)):
             counter[0] += len(chunk)
             batch = Batch(land=plan.source is not None)  # replayed records are in the landing log already
@@ -193,21 +198,21 @@ class ReplayService:
                 validator.add(batch, line, raw, value)
             yield batch
 
-    def _simulate(self, plan: Plan, now: datetime, preview_rows: int) -> tuple[str, tuple[int, int, int],
+    def _simulate(self, plan: Plan, now: datetime, preview_rows: int) -> tuple[tuple[str, int], tuple[int, int, int],
                                                                                 list[dict[str, Any]], int]:
-        fingerprint = self._fingerprint(plan)
+        fingerprint, max_id = self._fingerprint(plan)
         validator = RecordValidator(plan.target.version, now, (plan.start, plan.end))
         preview: list[dict[str, Any]] = []
         counter = [0]
 
         def batches() -> Iterator[Batch]:
-            for batch in self._batches(plan, fingerprint, validator, counter):
+            for batch in self._batches(plan, max_id, validator, counter):
                 for row in batch.rows[: preview_rows - len(preview)]:
                     preview.append(dict(zip(plan.spec.columns, row, strict=True)))
                 yield batch
 
         out = self.writer.simulate(plan.spec, batches())
-        return fingerprint, (out.accepted, out.duplicates, out.quarantined), preview, \
+        return (fingerprint, max_id), (out.accepted, out.duplicates, out.quarantined), preview, \
             counter[0] - validator.out_of_range
 
     # --- confirmation ----------------------------------------------------------------------
@@ -230,7 +235,7 @@ class ReplayService:
             if plan.target.version.version != op.version:
                 raise Conflict(f"The contract moved to v{plan.target.version.version} since the dry run; "
                                "run the dry run again.")
-        fingerprint = await self._deps.warehouse.run(lambda: self._fingerprint(plan))
+        fingerprint, _ = await self._deps.warehouse.run(lambda: self._fingerprint(plan))
         if fingerprint != op.fingerprint:
             raise Conflict("What this operation depends on changed since its dry run (the contract, the "
                            "table's state or the source); run the dry run again.")
@@ -248,7 +253,8 @@ class ReplayService:
                         before={"status": op.status}, after={"status": "RUNNING", "runId": run_id})
             await uow.commit()
         batches, resumed, newest = await self._deps.warehouse.run(
-            lambda: self._execute(plan, op.id, run_id, fingerprint, progress, stop_after_batches))
+            lambda: self._execute(plan, op.id, run_id, int(op.params.get("landing_max_id") or 0), progress,
+                                  stop_after_batches))
         totals = await self._deps.warehouse.run(lambda: self.writer.tables.checkpoints(op.id))
         counts = Counts(sum(t[0] for t in totals.values()), sum(t[1] for t in totals.values()),
                         sum(t[2] for t in totals.values()))
@@ -266,14 +272,14 @@ class ReplayService:
         return OperationResult(op.id, op.kind, "DONE", run_id, batches, resumed, counts.accepted,
                                counts.duplicates, counts.quarantined)
 
-    def _execute(self, plan: Plan, op_id: str, run_id: str, fingerprint: str,
+    def _execute(self, plan: Plan, op_id: str, run_id: str, max_id: int,
                  progress: Callable[[OperationProgress], None] | None,
                  stop_after_batches: int | None) -> tuple[int, int, str | None]:
         done = self.writer.tables.checkpoints(op_id)
         validator = RecordValidator(plan.target.version, self._deps.clock(), (plan.start, plan.end))
         applied = rows = resumed = 0
         batch_no = -1
-        for batch_no, batch in enumerate(self._batches(plan, fingerprint, validator, [0])):
+        for batch_no, batch in enumerate(self._batches(plan, max_id, validator, [0])):
             skipped = batch_no in done
             if not skipped:
                 if stop_after_batches is not None and applied >= stop_after_batches:
