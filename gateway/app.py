@@ -37,6 +37,7 @@ from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
+from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
@@ -74,6 +75,7 @@ def build_services(settings: Settings) -> Services:
         contracts=ContractsService(deps),
         ingestion=IngestionService(deps),
         replay=ReplayService(deps, archive_dir=settings.archive_dir),
+        joins=JoinsService(deps),
     )
 
 

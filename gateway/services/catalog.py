@@ -13,9 +13,10 @@ from gateway.errors import Conflict, Forbidden, InvalidInput, TableNotFound
 from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
+from gateway.services.join_evidence import planner_join
 from gateway.services.visibility import TableView, table_view
 from gateway.warehouse.naming import is_shadow_space
-from planner.catalog import CatalogSnapshot, Column
+from planner.catalog import AcceptedJoin, CatalogSnapshot, Column
 from planner.catalog import TableVersion as PlannerVersion
 
 NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -165,14 +166,16 @@ class CatalogService:
                 if self._snapshot is not None and self._snapshot.epoch == epoch:
                     return self._snapshot
                 versions = await uow.tables.all_versions()
-                self._snapshot = build_snapshot(versions, epoch)
+                joins = await uow.joins.active()
+                self._snapshot = build_snapshot(versions, epoch, tuple(planner_join(j) for j in joins))
                 return self._snapshot
 
     def last_snapshot(self) -> CatalogSnapshot | None:
         return self._snapshot
 
 
-def build_snapshot(versions: list[VersionRecord], epoch: int) -> CatalogSnapshot:
+def build_snapshot(versions: list[VersionRecord], epoch: int,
+                   joins: tuple[AcceptedJoin, ...] = ()) -> CatalogSnapshot:
     return CatalogSnapshot.of(
         [
             PlannerVersion(
@@ -182,5 +185,6 @@ def build_snapshot(versions: list[VersionRecord], epoch: int) -> CatalogSnapshot
             )
             for v in versions
         ],
+        joins=joins,
         epoch=epoch,
     )

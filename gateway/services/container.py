@@ -11,6 +11,7 @@ from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
+from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
@@ -30,3 +31,4 @@ class Services:
     contracts: ContractsService
     ingestion: IngestionService
     replay: ReplayService
+    joins: JoinsService
