@@ -43,13 +43,32 @@ class Row:
 
 def measure(fn: Callable[[], object], runs: int, warmup: int = 5) -> tuple[float, float]:
     """Median and p99 in milliseconds."""
+    (med, p99), _ = measure_pair(fn, None, runs, warmup)
+    return med, p99
+
+
+def measure_pair(fn: Callable[[], object], floor: Callable[[], object] | None, runs: int,
+                 warmup: int = 5) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """Median and p99 (ms) of ``fn`` and of its floor, timed alternately so that both see the
+    same machine: on a shared box, noise then moves both figures instead of the ratio."""
     for _ in range(warmup):
         fn()
-    samples = []
+        if floor is not None:
+            floor()
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(runs):
         start = time.perf_counter_ns()
         fn()
-        samples.append((time.perf_counter_ns() - start) / 1e6)
+        a.append((time.perf_counter_ns() - start) / 1e6)
+        if floor is not None:
+            start = time.perf_counter_ns()
+            floor()
+            b.append((time.perf_counter_ns() - start) / 1e6)
+    return _stats(a), (_stats(b) if b else None)
+
+
+def _stats(samples: list[float]) -> tuple[float, float]:
     samples.sort()
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
@@ -59,9 +78,11 @@ def planner_rows(runs: int, warehouse: str = "sqlite") -> list[Row]:
     options = PlanOptions(warehouse_dialect=warehouse)
     rows = []
     for number, sql in tpch_queries():
-        med, p99 = measure(lambda sql=sql: plan(sql, catalog, options), runs)
-        f_med, f_p99 = measure(lambda sql=sql: sqlglot.parse_one(sql, read=warehouse).sql(dialect=warehouse), runs)
-        rows.append(Row(f"TPC-H {number:>2}", med, p99, f_med, f_p99))
+        (med, p99), floor = measure_pair(
+            lambda sql=sql: plan(sql, catalog, options),
+            lambda sql=sql: sqlglot.parse_one(sql, read=warehouse).sql(dialect=warehouse), runs)
+        assert floor is not None
+        rows.append(Row(f"TPC-H {number:>2}", med, p99, floor[0], floor[1]))
     return rows
 
 
