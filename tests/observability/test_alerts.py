@@ -40,3 +40,31 @@ def test_alert_rules_fire_on_the_right_series() -> None:
 def test_example_prometheus_config_is_valid() -> None:
     done = _run("check", "config", "--syntax-only", str(PROMETHEUS_CONFIG))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+GRAFANA = REPO / "deploy" / "grafana" / "spyne.json"
+
+
+def test_grafana_queries_parse_and_name_only_real_metrics(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from prometheus_client import REGISTRY
+
+    import gateway.metrics  # noqa: F401 - registers every family
+
+    suffix = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
+    known = {family.name + suffix.get(family.type, "") for family in REGISTRY.collect()}
+    dashboard = json.loads(GRAFANA.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    assert len(exprs) >= 15
+    rules = ["groups:", "  - name: grafana", "    rules:"]
+    for n, expr in enumerate(exprs):
+        for name in re.findall(r"\b(spyne_[a-z_]+)\b", expr):
+            assert name in known, name
+        concrete = expr.replace("$__rate_interval", "5m").replace("$__range", "1h").replace("$job", ".*")
+        rules += [f"      - record: grafana:panel_{n}", f"        expr: {json.dumps(concrete)}"]
+    path = tmp_path / "grafana_rules.yml"
+    path.write_text("\n".join(rules) + "\n")
+    done = _run("check", "rules", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
