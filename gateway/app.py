@@ -35,6 +35,8 @@ from gateway.services.catalog import CatalogService
 from gateway.services.container import Services
 from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
+from gateway.services.drift import DriftService
+from gateway.services.drift_gate import PromotionGate
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
@@ -65,7 +67,7 @@ def build_services(settings: Settings) -> Services:
         deps=deps,
         verifier=verifier,
         catalog=catalog,
-        lifecycle=LifecycleService(deps),
+        lifecycle=LifecycleService(deps, promotion_gate=PromotionGate(deps)),
         users=UsersService(deps, role_cache_seconds=settings.role_cache_seconds,
                            initial_mode=settings.initial_mode),
         events=EventsService(deps.events),
@@ -76,6 +78,7 @@ def build_services(settings: Settings) -> Services:
         ingestion=IngestionService(deps),
         replay=ReplayService(deps, archive_dir=settings.archive_dir),
         joins=JoinsService(deps),
+        drift=DriftService(deps),
     )
 
 

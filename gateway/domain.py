@@ -139,6 +139,7 @@ class Capability(enum.Enum):
     CORRECT_QUERY = "CORRECT_QUERY"
     VIEW_SHADOW = "VIEW_SHADOW"
     REFRESH_SCHEMA = "REFRESH_SCHEMA"
+    CHECK_COMPATIBILITY = "CHECK_COMPATIBILITY"
     CREATE_CONTRACT = "CREATE_CONTRACT"
     INGEST = "INGEST"
     VIEW_INGESTION = "VIEW_INGESTION"
@@ -166,6 +167,7 @@ CAPABILITY_MIN_ROLE: Mapping[Capability, Role] = MappingProxyType(
         Capability.CORRECT_QUERY: Role.ANALYST,
         Capability.VIEW_SHADOW: Role.ENGINEER,
         Capability.REFRESH_SCHEMA: Role.ENGINEER,
+        Capability.CHECK_COMPATIBILITY: Role.ENGINEER,
         Capability.CREATE_CONTRACT: Role.ENGINEER,
         Capability.INGEST: Role.ENGINEER,
         Capability.VIEW_INGESTION: Role.ENGINEER,

@@ -45,6 +45,7 @@ EXPECTED_MATRIX: dict[Capability, set[Role]] = {
     Capability.CORRECT_QUERY: {AN, E, AD},
     Capability.VIEW_SHADOW: {E, AD},
     Capability.REFRESH_SCHEMA: {E, AD},
+    Capability.CHECK_COMPATIBILITY: {E, AD},
     Capability.CREATE_CONTRACT: {E, AD},
     Capability.INGEST: {E, AD},
     Capability.VIEW_INGESTION: {E, AD},

@@ -17,15 +17,18 @@ from gateway.graphql.catalog import CatalogMutation, CatalogQuery
 from gateway.graphql.contracts import ContractsMutation, ContractsQuery
 from gateway.graphql.contracts_visibility import ModeVisibility, PublicSchema
 from gateway.graphql.directives import RequiresMode, RequiresRole
+from gateway.graphql.drift import DriftMutation, DriftQuery
 from gateway.graphql.events import EventsSubscription
 from gateway.graphql.extensions import ErrorCodes, RequireAuthentication
 from gateway.graphql.joins import JoinsMutation, JoinsQuery
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
 
-QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery, ContractsQuery, JoinsQuery)
+QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery, ContractsQuery, JoinsQuery,
+                                 DriftQuery)
 SUBSCRIPTION_PARTS: tuple[type, ...] = (EventsSubscription,)
-MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation, ContractsMutation, JoinsMutation)
+MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation, ContractsMutation, JoinsMutation,
+                                    DriftMutation)
 
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:

@@ -9,6 +9,7 @@ from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
+from gateway.services.drift import DriftService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
@@ -32,3 +33,4 @@ class Services:
     ingestion: IngestionService
     replay: ReplayService
     joins: JoinsService
+    drift: DriftService

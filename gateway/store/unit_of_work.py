@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.errors import Conflict
 from gateway.store.dashboard import DashboardRepository
+from gateway.store.drift import DriftRepository
 from gateway.store.ingestion import IngestionRepository
 from gateway.store.joins import JoinsRepository
 from gateway.store.queries import QueriesRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
     ingestion: IngestionRepository
     queries: QueriesRepository
     joins: JoinsRepository
+    drift: DriftRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
                  on_epoch_committed: Callable[[], None] | None = None) -> None:
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.ingestion = IngestionRepository(self._session)
         self.queries = QueriesRepository(self._session)
         self.joins = JoinsRepository(self._session)
+        self.drift = DriftRepository(self._session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
