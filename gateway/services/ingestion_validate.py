@@ -32,7 +32,8 @@ class Bad(Exception):
 
 
 def canonical_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    # isoformat is C code and far cheaper than strftime on the hot path.
+    return value.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
 
 
 def parse_canonical_time(text: str) -> datetime:
