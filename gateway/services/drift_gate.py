@@ -70,8 +70,8 @@ class PromotionGate:
                 f"{record.name} v{target.version} (schema {target.schema_version}) breaks readers of "
                 f"{against}: {_listing(bad)}. Give it a new major schema version or make the "
                 "changes compatible.",
-                severity="BREAKING", changes=[stored(c).as_json() for c in bad],
-                reportId=report.id if report else None)
+                severity="BREAKING", changes=[_json(c) for c in bad],
+                reportId=str(report.id) if report else None)
         # Breaking changes a new major allows are shown; only warnings need acknowledging.
         warnings = [_warning(c) for c in changes if c.severity is DriftSeverity.WARNING]
         shown = [_warning(c) for c in changes if c.severity is DriftSeverity.BREAKING]
@@ -81,8 +81,8 @@ class PromotionGate:
                 f"{'; '.join(warnings[:MAX_LISTED])}. Read them and promote again with "
                 "`acknowledgeWarnings: true`.",
                 argument="acknowledgeWarnings", severity=combined.severity.value,
-                changes=[stored(c).as_json() for c in changes if c.severity is DriftSeverity.WARNING],
-                reportId=report.id if report else None)
+                changes=[_json(c) for c in changes if c.severity is DriftSeverity.WARNING],
+                reportId=str(report.id) if report else None)
         return tuple(shown + warnings)
 
     async def _measured(self, old_version: VersionRecord, new_version: VersionRecord) -> SchemaDiff:
@@ -101,7 +101,9 @@ class PromotionGate:
             old = with_stats(old, await ordered_fingerprints(warehouse, old_version.physical_name, removed))
             new = with_stats(new, await ordered_fingerprints(warehouse, new_version.physical_name, added))
         old = with_stats(old, exact)
-        return diff(old, new, dialect) if exact or needs_values(first) else first
+        result = diff(old, new, dialect) if exact or needs_values(first) else first
+        label = f"v{old_version.version}"
+        return SchemaDiff.of(tuple(replace(c, version=label) for c in result.changes))
 
     async def _store(self, record: TableRecord, target: VersionRecord, in_use: list[VersionRecord],
                      combined: SchemaDiff) -> DriftReportRecord:
@@ -126,6 +128,14 @@ class PromotionGate:
             report_id=saved.id, changes=len(saved.changes), at=saved.detected_at,
             states=frozenset({target.state, base.state})))
         return saved
+
+
+def _json(c: SchemaChange) -> dict[str, object]:
+    """A change as ``extensions.changes`` carries it: the field names of the GraphQL type."""
+    s = stored(c)
+    return {"type": s.type, "column": s.column, "oldColumn": s.old_column, "newColumn": s.new_column,
+            "oldType": s.old_type, "newType": s.new_type, "severity": s.severity, "reason": s.reason,
+            "confidence": s.confidence, "undecided": s.undecided, "againstVersion": s.against_version}
 
 
 def _warning(c: SchemaChange) -> str:
