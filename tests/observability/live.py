@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -18,6 +19,8 @@ from gateway.settings import Settings
 def serve(settings: Settings) -> Iterator[str]:
     """Builds the app (and its services) inside the server's own thread and loop."""
     app = create_app(settings)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)  # the app's lifespan configures JSON logging
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio"))
@@ -33,3 +36,4 @@ def serve(settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+        root.handlers[:], root.level = saved[0], saved[1]

@@ -62,6 +62,7 @@ async def test_readyz_reports_an_unreachable_warehouse(catalog_url: str, tmp_pat
 
 async def test_one_request_id_in_the_log_line_the_audit_event_and_the_error(gateway: Gateway) -> None:
     stream = io.StringIO()
+    level = logging.getLogger().level
     handler = configure_logging(logging.INFO, stream)
     try:
         headers = {"Authorization": f"Bearer {gateway.token('ADMIN')}", "x-request-id": "req-abc-123"}
@@ -75,6 +76,7 @@ async def test_one_request_id_in_the_log_line_the_audit_event_and_the_error(gate
         assert failed.json()["errors"][0]["extensions"]["requestId"] == "req-err-9"
     finally:
         logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     access = [line for line in lines if line["logger"] == "spyne.http"]
     assert {line["request_id"] for line in access} >= {"req-abc-123", "req-err-9"}
