@@ -14,23 +14,29 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway import metrics
-from gateway.domain import Capability, Role, TableState, can_see_state
-from gateway.drift_records import DriftReportRecord, DriftSource, NewDriftReport
+from gateway.domain import Capability, TableState, can_see_state
+from gateway.drift_records import DriftReportRecord, DriftSource
 from gateway.errors import Conflict, InvalidInput, TableNotFound
 from gateway.ingestion_records import ContractRecord, ContractVersionRecord
-from gateway.records import Principal, TableRecord, VersionRecord
+from gateway.records import Principal, TableRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.drift_measure import (
+    as_contract_would,
     contract_specs,
     diff,
-    fingerprint,
     needs_values,
     rename_sides,
     specs_of,
-    stored,
     undecided,
     with_stats,
+)
+from gateway.services.drift_reports import (
+    in_use_versions,
+    may_see,
+    new_report,
+    store_report,
+    unsaved,
 )
 from gateway.services.events import drift_event
 from gateway.services.visibility import resolved_version
@@ -42,10 +48,10 @@ from planner.drift import (
     DriftSeverity,
     SchemaDiff,
     SchemaVersion,
-    check_compatibility,
     migration_guide,
     next_version,
 )
+from planner.drift import check_compatibility as check_history
 
 MAX_REPORTS = 500
 
@@ -73,59 +79,6 @@ class ContractDiff:
     migration_guide: str
     next_version: str
     version_rule: str
-
-
-def new_report(*, table: str, contract_id: str | None, source: DriftSource, from_version: int | None,
-               to_version: int | None, from_schema: str | None, to_schema: str | None,
-               result: SchemaDiff, rule: str | None, actor: str, at: datetime) -> NewDriftReport:
-    changes = tuple(stored(c) for c in result.changes)
-    return NewDriftReport(
-        table=table, contract_id=contract_id, source=source, from_version=from_version,
-        to_version=to_version, from_schema_version=from_schema, to_schema_version=to_schema,
-        changes=changes, severity=result.severity.value,
-        migration_guide=migration_guide(result, table), version_rule=rule, detected_by=actor,
-        detected_at=at,
-        fingerprint=fingerprint(table, contract_id, source.value, from_version, to_version,
-                                from_schema, to_schema, [c.as_json() for c in changes]))
-
-
-async def store_report(uow: UnitOfWork, principal: Principal, report: NewDriftReport) -> DriftReportRecord:
-    """Store (once: a repeat of an open detection returns the stored one), audit and count."""
-    existing = await uow.drift.open_with_fingerprint(report.fingerprint)
-    if existing is not None:
-        return existing
-    record = await uow.drift.add(report)
-    await audit(uow, principal, "detectDrift", "drift_report", str(record.id), report.detected_at,
-                after={"table": report.table, "contractId": report.contract_id,
-                       "source": report.source.value, "severity": report.severity,
-                       "changes": len(report.changes), "fromVersion": report.from_version,
-                       "toVersion": report.to_version})
-    metrics.DRIFT_DETECTED.labels(contract_id=report.contract_id or "none",
-                                  severity=report.severity).inc()
-    return record
-
-
-def unsaved(report: NewDriftReport) -> DriftReportRecord:
-    return DriftReportRecord(
-        id=None, table=report.table, contract_id=report.contract_id, source=report.source,
-        from_version=report.from_version, to_version=report.to_version,
-        from_schema_version=report.from_schema_version, to_schema_version=report.to_schema_version,
-        changes=report.changes, severity=report.severity, migration_guide=report.migration_guide,
-        version_rule=report.version_rule, detected_by=report.detected_by,
-        detected_at=report.detected_at, resolved_at=None, resolved_by=None, note=None)
-
-
-def report_states(table: TableRecord | None, report: DriftReportRecord) -> frozenset[TableState]:
-    if table is None:
-        return frozenset()
-    versions = (table.version(n) for n in (report.from_version, report.to_version) if n is not None)
-    return frozenset(v.state for v in versions if v is not None)
-
-
-def may_see(role: Role, table: TableRecord | None, report: DriftReportRecord) -> bool:
-    if table is None or not any(can_see_state(role, v.state) for v in table.versions):
-        return False
-    return all(can_see_state(role, s) for s in report_states(table, report))
 
 
 class DriftService:
@@ -204,7 +157,7 @@ class DriftService:
         in_use = in_use_versions(record)
         latest = max(record.versions, key=lambda v: v.version)
         history = [(f"v{v.version}", specs_of(v.columns)) for v in in_use or (latest,)]
-        return _compatibility(record.name, history, columns, dialect or self._deps.warehouse.dialect,
+        return compatibility_of(record.name, history, columns, dialect or self._deps.warehouse.dialect,
                               latest.schema_version)
 
     async def check_compatibility(self, principal: Principal, contract_id: str,
@@ -224,7 +177,8 @@ class DriftService:
             versions.append(contract.latest)
         history = [(f"v{cv.version}", contract_specs(cv.columns)) for cv in versions]
         latest = table.version(contract.latest.version) if table else None
-        return _compatibility(contract.table, history, columns, dialect,
+        proposed = list(columns) if dialect else as_contract_would(columns)
+        return compatibility_of(contract.table, history, proposed, dialect,
                               latest.schema_version if latest else f"{contract.latest.version}.0")
 
     # --- contractDiff --------------------------------------------------------------------
@@ -305,18 +259,13 @@ class DriftService:
             report_id=report.id, changes=len(report.changes), at=report.detected_at, states=states))
 
 
-def in_use_versions(record: TableRecord, *, besides: int | None = None) -> list[VersionRecord]:
-    """Versions queries still read (unpinned or pinned): every one that is not SHADOW."""
-    return [v for v in record.versions if v.state is not TableState.SHADOW and v.version != besides]
-
-
 def _fp(values: list[int]) -> ColumnStats:
     return ColumnStats(fingerprint=tuple(values))
 
 
-def _compatibility(table: str, history: list[tuple[str, list[ColumnSpec]]],
+def compatibility_of(table: str, history: list[tuple[str, list[ColumnSpec]]],
                    proposed: Sequence[ColumnSpec], dialect: str | None, current: str) -> Compatibility:
-    result = check_compatibility([SchemaVersion(label, tuple(cols)) for label, cols in history],
+    result = check_history([SchemaVersion(label, tuple(cols)) for label, cols in history],
                                  list(proposed), dialect=dialect)
     latest = history[-1][0]
     against_latest = SchemaDiff.of(tuple(c for c in result.changes if c.version == latest))

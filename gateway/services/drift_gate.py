@@ -26,7 +26,6 @@ from gateway.drift_records import DriftReportRecord, DriftSource
 from gateway.errors import DriftBreaking, InvalidInput
 from gateway.records import Principal, TableRecord, VersionRecord
 from gateway.services.base import ServiceDeps
-from gateway.services.drift import in_use_versions, new_report, store_report
 from gateway.services.drift_measure import (
     diff,
     needs_values,
@@ -36,6 +35,7 @@ from gateway.services.drift_measure import (
     undecided,
     with_stats,
 )
+from gateway.services.drift_reports import in_use_versions, new_report, store_report
 from gateway.services.events import drift_event
 from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.column_stats import measure_exact, ordered_fingerprints

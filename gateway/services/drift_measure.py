@@ -16,6 +16,7 @@ from dataclasses import fields, replace
 from gateway.drift_records import StoredChange
 from gateway.ingestion_records import ContractColumn
 from gateway.records import ColumnInfo
+from gateway.services.contract_rules import DEFAULT_TEXT_LIMIT, canonical_type
 from gateway.warehouse.column_stats import Measure
 from planner.drift import (
     ChangeType,
@@ -40,6 +41,22 @@ def contract_specs(columns: Iterable[ContractColumn]) -> list[ColumnSpec]:
     """Contract columns in engine-neutral spelling (``TEXT`` with a length is ``VARCHAR(n)``)."""
     return [ColumnSpec(c.name, f"VARCHAR({c.max_length})" if c.type == "TEXT" and c.max_length else c.type,
                        c.nullable, c.default, i) for i, c in enumerate(columns)]
+
+
+def as_contract_would(specs: Iterable[ColumnSpec]) -> list[ColumnSpec]:
+    """Proposed columns spelled as ``registerContract`` would store them (plain TEXT has the
+    default limit there), so a dry run compares like with like."""
+    out: list[ColumnSpec] = []
+    for s in specs:
+        parsed = canonical_type(s.type)
+        if parsed is None:
+            out.append(s)  # the engine reads it as it can; registering would refuse it
+            continue
+        ctype, limit = parsed
+        if ctype == "TEXT":
+            limit = limit or DEFAULT_TEXT_LIMIT
+        out.append(replace(s, type=f"VARCHAR({limit})" if ctype == "TEXT" else ctype))
+    return out
 
 
 def merge_stats(a: ColumnStats | None, b: ColumnStats | None) -> ColumnStats | None:
