@@ -98,6 +98,10 @@ def check(tree: exp.Expr) -> None:
             continue
         if isinstance(node, exp.Select):
             _check_select(node)
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            # pg_catalog.pg_read_file(…): a function reached through a schema is still a function.
+            raise ForbiddenFunction("Functions called through a schema (schema.function()) are not allowed; "
+                                    "call an allowed function by its plain name.")
         if isinstance(node, exp.Func):
             _check_function(node)
         elif kind not in ALLOWED_NODES:

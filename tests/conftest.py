@@ -19,6 +19,7 @@ from tests.support.databases import (
     reset_pg_catalog,
 )
 from tests.support.harness import Gateway, start_gateway, stop_gateway
+from tests.support.pg_warehouse import copy_demo_to_postgres
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -52,6 +53,17 @@ def catalog_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path:
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
     path = tmp_path_factory.mktemp("warehouse") / "warehouse.db"
     return generate_demo_warehouse(str(path), scale=0.01)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_warehouse(demo_warehouse: DemoSummary) -> Iterator[str]:
+    """The demo warehouse copied into a throwaway PostgreSQL database (read-only, like the SQLite one)."""
+    url = create_pg_database("spyne_test_warehouse")
+    try:
+        copy_demo_to_postgres(demo_warehouse.path, url)
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture

@@ -1,27 +1,17 @@
-"""End-to-end fixtures: the demo warehouse on SQLite and on PostgreSQL, each with a catalog."""
+"""End-to-end fixtures: the demo warehouse on SQLite and on PostgreSQL (``pg_demo_warehouse`` lives in
+tests/conftest.py, shared with tests/security), each with a catalog."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from gateway.services.demo import load_demo_catalog
 from gateway.warehouse.demo_data import DemoSummary
-from tests.support.databases import create_pg_database, drop_pg_database, fresh_sqlite_catalog
+from tests.support.databases import fresh_sqlite_catalog
 from tests.support.harness import Gateway, start_gateway, stop_gateway
-from tests.support.pg_warehouse import copy_demo_to_postgres
-
-
-@pytest.fixture(scope="session")
-def pg_demo_warehouse(demo_warehouse: DemoSummary) -> Iterator[str]:
-    url = create_pg_database("spyne_test_warehouse")
-    try:
-        copy_demo_to_postgres(demo_warehouse.path, url)
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
