@@ -19,6 +19,8 @@ from gateway.records import ColumnInfo, Principal, StateChange, VersionRecord
 from gateway.services.access import require, require_mode
 from gateway.services.base import ServiceDeps, audit, aware
 from gateway.services.contract_rules import validate_contract
+from gateway.services.drift_reports import publish as publish_drift
+from gateway.services.drift_reports import record_contract_drift
 from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.ingest_tables import IngestTables, TargetColumn
 from gateway.warehouse.naming import shadow_physical_name
@@ -92,6 +94,10 @@ class ContractsService:
             await self._deps.warehouse.run(lambda: self.tables.create_target(
                 physical, columns, spec.semantics.idempotency_key, spec.semantics.mode == "upsert"))
             try:
+                # Drift against the previous contract version: stored, and it numbers this one.
+                drift, schema_version = await record_contract_drift(
+                    uow, principal, await uow.ingestion.get_contract(spec.table), table, version,
+                    spec.columns, now)
                 if table is None:
                     await uow.tables.create(spec.table, spec.description, now)
                 await uow.tables.add_version(VersionRecord(
@@ -99,7 +105,7 @@ class ContractsService:
                     columns=tuple(ColumnInfo(c.name, c.type, c.nullable and c.name not in
                                              spec.semantics.idempotency_key, False, c.default)
                                   for c in spec.columns),
-                    row_count=0, owner=principal.email, supersedes=None, schema_version=f"{version}.0",
+                    row_count=0, owner=principal.email, supersedes=None, schema_version=schema_version,
                     created_at=now, updated_at=now, deprecated_at=None))
                 await uow.tables.record_state_change(StateChange(
                     table=spec.table, version=version, from_state=None, to_state=TableState.SHADOW,
@@ -114,6 +120,7 @@ class ContractsService:
                 # The catalog did not take it: the empty warehouse table must not linger.
                 await self._deps.warehouse.run(lambda: self.tables.drop_target(physical))
                 raise
+        publish_drift(self._deps.events, drift, {TableState.SHADOW})
         return await self.get(principal, spec.table)
 
     async def list(self, principal: Principal) -> list[ContractView]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from gateway import metrics
 from gateway.domain import Capability, TableState, can_see_state
@@ -40,7 +39,6 @@ from gateway.services.drift_reports import (
 )
 from gateway.services.events import drift_event
 from gateway.services.visibility import resolved_version
-from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.column_stats import measure_exact, sample_fingerprints
 from planner.drift import (
     ColumnSpec,
@@ -198,24 +196,6 @@ class DriftService:
         version, rule = next_version(base.schema_version if base else f"{from_version}.0", result)
         return ContractDiff(contract.id, from_version, to_version, result,
                             migration_guide(result, contract.table), version, rule)
-
-    async def record_contract_version(self, uow: UnitOfWork, principal: Principal,
-                                      contract: ContractRecord | None, table: str, to_version: int,
-                                      columns: Sequence[ColumnSpec], at: datetime
-                                      ) -> DriftReportRecord | None:
-        """The hook for ``registerContract``: inside its unit of work, diff the new contract
-        version against the previous one and store the report (None when there is none)."""
-        if contract is None or not contract.versions:
-            return None
-        previous = contract.latest
-        result = diff(contract_specs(previous.columns), list(columns), None)
-        if not result.changes:
-            return None
-        schema, rule = next_version(f"{previous.version}.0", result)
-        return await store_report(uow, principal, new_report(
-            table=table, contract_id=contract.id, source=DriftSource.CONTRACT,
-            from_version=previous.version, to_version=to_version, from_schema=f"{previous.version}.0",
-            to_schema=schema, result=result, rule=rule, actor=principal.email, at=at))
 
     # --- reports -------------------------------------------------------------------------
 

@@ -97,3 +97,13 @@ async def test_contracts_check_diff_and_report(gw: Gateway) -> None:
     # Both versions are SHADOW: a viewer cannot diff what it may not see.
     assert await gw.error_code(DIFF, {"c": "events", "f": 1, "t": 2}, role="VIEWER") == "INVALID_INPUT"
     assert await gw.error_code(DIFF, {"c": "events", "f": 1, "t": 9}, role="ENGINEER") == "INVALID_INPUT"
+    # Registering v2 stored its drift against v1, and numbered v2 by the bump rule.
+    (report,) = (await gw.ok(REPORTS, {"c": "events"}, role="ENGINEER"))["driftReports"]
+    assert (report["source"], report["severity"], report["fromVersion"], report["toVersion"]) == (
+        "CONTRACT", "BREAKING", 1, 2)
+    assert (report["fromSchemaVersion"], report["toSchemaVersion"]) == ("1.0", "2.0")
+    assert (await gw.ok(REPORTS, {"c": "events"}, role="VIEWER"))["driftReports"] == []
+    await gw.ok(CONTRACT, {"input": {"table": "events", "columns": [*proposed, {"name": "note", "type": "TEXT"}],
+                                     "ingestionSemantics": semantics}}, role="ENGINEER")
+    versions = await gw.ok('{ table(name: "events") { versions { version schemaVersion } } }', role="ENGINEER")
+    assert [v["schemaVersion"] for v in versions["table"]["versions"]] == ["1.0", "2.0", "2.1"]
