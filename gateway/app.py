@@ -27,6 +27,7 @@ from gateway.graphql.schema import build_schema
 from gateway.http.dashboard import DashboardConfig, DashboardRoutes, OidcClient
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
 from gateway.http.ingest import ingest_endpoint
+from gateway.http.limits import RequestLimits, decode_json_body
 from gateway.http.metrics import mark_worker_exit, metrics_route
 from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
 from gateway.logging import configure_logging
@@ -55,7 +56,8 @@ __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_se
 
 def build_services(settings: Settings) -> Services:
     engine = create_catalog_engine(settings.catalog_url)
-    warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms)
+    warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
+                          query_url=settings.warehouse_query_url)
     deps = ServiceDeps(uow=UnitOfWorkFactory(engine), warehouse=warehouse)
     verifier = TokenVerifier(
         dev_secret=None if settings.oidc_enabled else settings.dev_secret,
@@ -121,6 +123,9 @@ class GatewayGraphQL(GraphQL):
         context = await authenticate(self.services, authorization, request_id)
         context.request, context.response = request, response
         return context
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json_body(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(render_graphiql_page("/graphql"))
@@ -197,7 +202,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        metrics_route(lambda authorization, request_id: authenticate(services, authorization, request_id)),
+        metrics_route(lambda authorization, request_id: authenticate(services, authorization, request_id),
+                      refresh=services.contracts.refresh_gauges),
         *DashboardRoutes(services, lambda authorization, request_id: authenticate(services, authorization, request_id),
                          dashboard_config(settings)).routes(),
         graphiql_mount(),
@@ -211,6 +217,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.services = services
     app.state.settings = settings
     # Added last = outermost: the request id exists before anything is counted or logged.
+    # Innermost: bodies are capped (but /ingest/* streams) before any route reads them.
+    app.add_middleware(RequestLimits)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

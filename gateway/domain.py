@@ -7,9 +7,9 @@ what the table-driven tests in ``tests/test_domain.py`` walk pair by pair.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 
 class TableState(enum.Enum):

@@ -15,7 +15,9 @@
     ├── DriftBreaking                 DRIFT_BREAKING
     ├── InvalidInput                  INVALID_INPUT
     ├── WarehouseError                WAREHOUSE_ERROR
-    └── Timeout                       TIMEOUT
+    ├── Timeout                       TIMEOUT
+    └── CatalogUnavailable            CATALOG_UNAVAILABLE (beyond API.md's list: the catalog
+                                      database cannot be reached; retry later)
 
 Planner errors (``planner.errors``) map onto INVALID_SQL, NOT_A_QUERY, FORBIDDEN_FUNCTION,
 TABLE_NOT_FOUND and TABLE_NOT_QUERYABLE through :func:`code_of`.
@@ -113,3 +115,7 @@ def code_of(error: BaseException) -> str | None:
 def extensions_of(error: BaseException) -> dict[str, Any]:
     extensions = getattr(error, "extensions", None)
     return dict(extensions) if isinstance(extensions, dict) else {}
+
+
+class CatalogUnavailable(GatewayError):
+    code = "CATALOG_UNAVAILABLE"

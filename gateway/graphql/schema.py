@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
@@ -19,7 +20,7 @@ from gateway.graphql.contracts_visibility import ModeVisibility, PublicSchema
 from gateway.graphql.directives import RequiresMode, RequiresRole
 from gateway.graphql.drift import DriftMutation, DriftQuery
 from gateway.graphql.events import EventsSubscription
-from gateway.graphql.extensions import ErrorCodes, RequireAuthentication
+from gateway.graphql.extensions import ErrorCodes, RequireAuthentication, SyntaxSafeParserCache
 from gateway.graphql.joins import JoinsMutation, JoinsQuery
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
@@ -34,7 +35,7 @@ MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMuta
 def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:
     # The limit rules are built once: the validation cache keys on the rule classes, and the
     # stock limiter extensions build new classes per request, which would miss every time.
-    limit_rules = [depth_limit_rule(max_depth, None, None), alias_limit_rule(max_aliases)]
+    limit_rules: list[Any] = [depth_limit_rule(max_depth, None, None), alias_limit_rule(max_aliases)]
     query = merge_types("Query", QUERY_PARTS)
     mutation = merge_types("Mutation", MUTATION_PARTS)
     subscription = merge_types("Subscription", SUBSCRIPTION_PARTS)
@@ -52,7 +53,7 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: i
             # live at module level (keyed by maxsize), so they are shared all the same.
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(limit_rules),
-            lambda: ParserCache(maxsize=512),
+            lambda: SyntaxSafeParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             RequireAuthentication,
             lambda: ModeVisibility(public),

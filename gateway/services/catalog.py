@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from gateway.domain import Capability, TableState, visible_states
-from gateway.errors import Conflict, Forbidden, InvalidInput, TableNotFound
+from gateway.errors import CatalogUnavailable, Conflict, Forbidden, InvalidInput, TableNotFound
 from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
@@ -172,6 +172,19 @@ class CatalogService:
 
     def last_snapshot(self) -> CatalogSnapshot | None:
         return self._snapshot
+
+    async def snapshot_or_stale(self, *, max_age: float | None = None) -> tuple[CatalogSnapshot, bool]:
+        """The snapshot, or — while the catalog database is down — the last one, marked stale.
+
+        Planning keeps working from the last snapshot (stale-while-error); whatever must write
+        to the catalog fails with CATALOG_UNAVAILABLE until it is back, with no restart.
+        """
+        try:
+            return await self.snapshot(max_age=max_age), False
+        except CatalogUnavailable:
+            if self._snapshot is None:
+                raise
+            return self._snapshot, True
 
 
 def build_snapshot(versions: list[VersionRecord], epoch: int,

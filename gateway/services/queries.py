@@ -17,7 +17,14 @@ from datetime import datetime, timedelta
 
 from gateway import metrics
 from gateway.domain import RESOLUTION_ORDER, Capability, TableState, can_see_state, has_capability
-from gateway.errors import GatewayError, GuardrailBlocked, InvalidInput, PreviewNotFound, StalePreview
+from gateway.errors import (
+    GatewayError,
+    GuardrailBlocked,
+    InvalidInput,
+    PreviewNotFound,
+    StalePreview,
+    Timeout,
+)
 from gateway.records import Principal
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit, aware
@@ -52,6 +59,8 @@ class Preview:
     created_at: datetime
     expires_at: datetime
     shows_physical: frozenset[str]  # logical tables whose physical names this caller may see
+    stored: bool = True  # False only while the catalog is down: such a preview cannot run
+    catalog_stale: bool = False
 
     @property
     def requires_confirmation(self) -> bool:
@@ -93,11 +102,11 @@ class QueryService:
                            pins=tuple(pins), may_view_shadow=has_capability(principal.role, Capability.VIEW_SHADOW),
                            max_rows=self._max_rows)
 
-    async def _plan(self, sql: str, options: PlanOptions) -> tuple[Plan, CatalogSnapshot]:
-        snapshot = await self._catalog.snapshot()
+    async def _plan(self, sql: str, options: PlanOptions) -> tuple[Plan, CatalogSnapshot, bool]:
+        snapshot, stale = await self._catalog.snapshot_or_stale()
         cached = self.cache.get(sql, options, snapshot.epoch)
         if cached is not None:
-            return cached, snapshot
+            return cached, snapshot, stale
         started = time.perf_counter()
         if len(sql) > INLINE_PLANNING_LIMIT:
             result = await asyncio.to_thread(plan, sql, snapshot, options)
@@ -105,7 +114,7 @@ class QueryService:
             result = plan(sql, snapshot, options)
         metrics.QUERY_LATENCY.labels(phase="plan").observe(time.perf_counter() - started)
         self.cache.put(sql, options, snapshot.epoch, result)
-        return result, snapshot
+        return result, snapshot, stale
 
     async def _with_warehouse_estimate(self, planned: Plan) -> Plan:
         rows = await self._deps.warehouse.explain_rows(planned.sql)
@@ -116,9 +125,11 @@ class QueryService:
                       skip_reason: str | None = None) -> Preview:
         require(principal, Capability.QUERY)
         options = self._options(principal, dialect, pins)
-        planned, snapshot = await self._plan(sql, options)
+        planned, snapshot, stale = await self._plan(sql, options)
         planned = await self._with_warehouse_estimate(planned)
         now = self._deps.clock()
+        if stale:
+            return self._unstored_preview(principal, planned, pins, now)
         stored = StoredPreview(
             id=str(uuid.uuid4()), author=principal.email, author_role=principal.role.value,
             original_sql=sql, dialect=planned.dialect, pins=tuple((p.table, p.version) for p in pins),
@@ -131,6 +142,18 @@ class QueryService:
         for guardrail in planned.guardrails:
             metrics.QUERY_GUARDRAIL_TRIGGERED.labels(type=guardrail.type).inc()
         return self._preview(principal, stored, planned)
+
+    def _unstored_preview(self, principal: Principal, planned: Plan, pins: Sequence[Pin],
+                          now: datetime) -> Preview:
+        note = ("The catalog is unreachable: this plan comes from the last catalog snapshot and was "
+                "not stored, so it cannot be executed until the catalog is back.")
+        planned = replace(planned, assumptions=(*planned.assumptions, note))
+        stored = StoredPreview(
+            id=f"unsaved-{uuid.uuid4()}", author=principal.email, author_role=principal.role.value,
+            original_sql=planned.original_sql, dialect=planned.dialect,
+            pins=tuple((p.table, p.version) for p in pins), plan={}, catalog_epoch=-1, parent_id=None,
+            skip_reason=None, created_at=now, expires_at=now)
+        return replace(self._preview(principal, stored, planned), stored=False, catalog_stale=True)
 
     def _preview(self, principal: Principal, stored: StoredPreview, planned: Plan) -> Preview:
         return Preview(
@@ -158,7 +181,7 @@ class QueryService:
     async def validate(self, principal: Principal, sql: str, dialect: str | None = None) -> Validation:
         require(principal, Capability.QUERY)
         try:
-            planned, _ = await self._plan(sql, self._options(principal, dialect, ()))
+            planned, _, _ = await self._plan(sql, self._options(principal, dialect, ()))
         except PlannerError as error:
             return Validation(valid=False, warnings=(), errors=(error,))
         return Validation(valid=True, warnings=planned.guardrails, errors=())
@@ -212,7 +235,8 @@ class QueryService:
             result = await self._deps.warehouse.execute_read_only(planned.sql, max_rows=planned.row_cap)
         except GatewayError as failed:
             await self._record(principal, stored, planned, overrides, status="FAILED", error=failed)
-            metrics.QUERY_EXECUTED.labels(status="failed").inc()
+            # Timeouts are counted apart: the alert and the operator read them differently.
+            metrics.QUERY_EXECUTED.labels(status="timeout" if isinstance(failed, Timeout) else "failed").inc()
             raise
         finally:
             metrics.QUERY_LATENCY.labels(phase="execute").observe(time.perf_counter() - started)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.domain import Capability, Role, SystemMode, capabilities_of
-from gateway.errors import InvalidInput
+from gateway.errors import CatalogUnavailable, InvalidInput
 from gateway.records import AuditEvent, Principal, UserRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
@@ -63,8 +63,12 @@ class UsersService:
         now = time.monotonic()
         if cached and now - cached[0] < self._role_cache_seconds:
             return cached[1]
-        async with self._deps.uow() as uow:
-            user = await uow.users.get(email)
+        try:
+            async with self._deps.uow() as uow:
+                user = await uow.users.get(email)
+        except CatalogUnavailable:
+            # While the catalog is down: the role last seen for this user, else the least one.
+            return cached[1] if cached else Role.VIEWER
         role = user.role if user else None
         if len(self._role_cache) > 10_000:
             self._role_cache.clear()
@@ -106,8 +110,12 @@ class UsersService:
         now = time.monotonic()
         if cached and now - cached[0] < self._role_cache_seconds:
             return cached[1]
-        async with self._deps.uow() as uow:
-            mode = await uow.system.mode()
+        try:
+            async with self._deps.uow() as uow:
+                mode = await uow.system.mode()
+        except CatalogUnavailable:
+            # Without the catalog nothing can be ingested anyway; report the last known mode.
+            return cached[1] if cached else self._initial_mode
         mode = mode or self._initial_mode
         self._mode_cache = (now, mode)
         return mode

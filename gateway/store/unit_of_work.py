@@ -13,7 +13,7 @@ from types import TracebackType
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from gateway.errors import Conflict
+from gateway.errors import CatalogUnavailable, Conflict
 from gateway.store.dashboard import DashboardRepository
 from gateway.store.drift import DriftRepository
 from gateway.store.ingestion import IngestionRepository
@@ -70,6 +70,8 @@ class UnitOfWork:
             raise Conflict(
                 "Another change to the same object was committed first; reload and try again."
             ) from exc
+        if exc is not None and is_unreachable(exc):
+            raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
 
     async def commit(self) -> None:
         try:
@@ -78,6 +80,8 @@ class UnitOfWork:
                 # This process learns of its own catalog changes at once; others poll the epoch.
                 self._on_epoch_committed()
         except DBAPIError as exc:
+            if is_unreachable(exc):
+                raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
             if not _is_conflict(exc):
                 raise
             raise Conflict(
@@ -85,6 +89,29 @@ class UnitOfWork:
             ) from exc
 
 
+_UNREACHABLE_MESSAGE = "The catalog database cannot be reached right now; try again shortly."
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The catalog cannot be reached at all (down, refusing connections, gone mid-query)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        original = exc.orig
+        if isinstance(original, ConnectionError | OSError):
+            return True
+        text = str(original).lower()
+        return any(marker in text for marker in _UNREACHABLE_MARKERS)
+    return isinstance(exc, OSError)
+
+
+_UNREACHABLE_MARKERS = ("connection refused", "could not connect", "does not allow connections",
+                        "not currently accepting connections", "too many clients",
+                        "connection was closed", "terminating connection", "connection is closed",
+                        "unable to open database file", "server closed the connection",
+                        "the database system is shutting down", "the database system is starting up")
 _CONFLICT_MARKERS = ("database is locked", "could not serialize", "deadlock detected")
 
 

@@ -96,6 +96,8 @@ class QueryPreview:
     parent_id: strawberry.ID | None
     created_at: datetime
     expires_at: datetime
+    stored: bool = strawberry.field(description="False only while the catalog is down: not executable.")
+    catalog_stale: bool = strawberry.field(description="Planned from the last catalog snapshot (catalog down).")
 
     @classmethod
     def of(cls, p: Preview) -> QueryPreview:
@@ -115,7 +117,7 @@ class QueryPreview:
             guardrails=[GuardrailFinding.of(g) for g in plan.guardrails],
             requires_confirmation=p.requires_confirmation,
             parent_id=strawberry.ID(p.parent_id) if p.parent_id else None,
-            created_at=p.created_at, expires_at=p.expires_at)
+            created_at=p.created_at, expires_at=p.expires_at, stored=p.stored, catalog_stale=p.catalog_stale)
 
 
 @strawberry.type
