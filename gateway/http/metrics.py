@@ -8,6 +8,7 @@ stop counting while its counters keep their totals.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +24,8 @@ from gateway.graphql.context import Context
 from gateway.services.access import require
 
 Authenticate = Callable[[str | None, str], Awaitable[Context]]
+Refresh = Callable[[], Awaitable[None]]
+log = logging.getLogger("spyne.metrics")
 
 
 def _refusal(error: GatewayError, request_id: str) -> JSONResponse:
@@ -32,7 +35,9 @@ def _refusal(error: GatewayError, request_id: str) -> JSONResponse:
                         status_code=status, headers=headers)
 
 
-def metrics_route(authenticate: Authenticate) -> Route:
+def metrics_route(authenticate: Authenticate, refresh: Refresh | None = None) -> Route:
+    """``refresh`` recomputes gauges that live in the catalog (SLA, lag) before answering."""
+
     async def endpoint(request: Request) -> Response:
         request_id = request.scope.get("state", {}).get("request_id", "")
         context = await authenticate(request.headers.get("authorization"), request_id)
@@ -40,6 +45,11 @@ def metrics_route(authenticate: Authenticate) -> Route:
             require(context.require_principal(), Capability.SCRAPE_METRICS)
         except GatewayError as error:
             return _refusal(error, request_id)
+        if refresh is not None:
+            try:
+                await refresh()
+            except Exception as exc:  # a catalog outage must not cost the scrape the other metrics
+                log.warning("could not refresh catalog gauges: %s", type(exc).__name__)
         body, content_type = metrics.render()
         return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 

@@ -7,6 +7,7 @@ columns: contract version N describes table version N. Promotion, elsewhere, nev
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,14 @@ class ContractView:
     freshness: Freshness
 
 
+DEFAULT_SLA_SECONDS = 3600  # what the lag alert assumes for a contract without maxLagSeconds
+GAUGE_REFRESH_SECONDS = 10.0
+
+
+def sla_seconds(sla: Sla | None) -> int:
+    return sla.max_lag_seconds if sla is not None else DEFAULT_SLA_SECONDS
+
+
 def freshness(newest: datetime | None, sla: Sla | None, now: datetime) -> Freshness:
     if newest is None:
         return Freshness(None, None, "UNKNOWN", False)
@@ -76,6 +85,7 @@ class ContractsService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
         self.tables = IngestTables(deps.warehouse.engine, deps.warehouse.backend)
+        self._gauges_at = float("-inf")
 
     async def register(self, principal: Principal, data: dict[str, Any]) -> ContractView:
         require(principal, Capability.CREATE_CONTRACT)
@@ -120,6 +130,7 @@ class ContractsService:
                 # The catalog did not take it: the empty warehouse table must not linger.
                 await self._deps.warehouse.run(lambda: self.tables.drop_target(physical))
                 raise
+        metrics.INGESTION_SLA_SECONDS.labels(contract_id=spec.table).set(sla_seconds(spec.sla))
         publish_drift(self._deps.events, drift, {TableState.SHADOW})
         return await self.get(principal, spec.table)
 
@@ -139,6 +150,25 @@ class ContractsService:
             raise InvalidInput(f"No contract {contract_id!r}; `contracts` lists the ones you can see.")
         return view
 
+    async def refresh_gauges(self, force: bool = False) -> None:
+        """Every contract's SLA and current lag into the gauges (at start-up, and before a scrape).
+
+        The lag keeps growing while a producer is silent, so it is recomputed from the catalog
+        here rather than only when rows arrive; at most once per ``GAUGE_REFRESH_SECONDS``.
+        """
+        if not force and time.monotonic() - self._gauges_at < GAUGE_REFRESH_SECONDS:
+            return
+        self._gauges_at = time.monotonic()
+        async with self._deps.uow() as uow:
+            records = await uow.ingestion.list_contracts()
+        now = self._deps.clock()
+        for record in records:
+            sla = record.latest.sla
+            metrics.INGESTION_SLA_SECONDS.labels(contract_id=record.id).set(sla_seconds(sla))
+            lag = freshness(record.newest_event_time, sla, now).lag_seconds
+            if lag is not None:
+                metrics.INGESTION_LAG_SECONDS.labels(contract_id=record.id).set(lag)
+
     async def _view(self, uow: UnitOfWork, principal: Principal, record: ContractRecord) -> ContractView | None:
         table = await uow.tables.get(record.table)
         versions: list[ContractVersionView] = []
@@ -151,6 +181,7 @@ class ContractsService:
             return None
         current = versions[-1]
         fresh = freshness(record.newest_event_time, current.record.sla, self._deps.clock())
+        metrics.INGESTION_SLA_SECONDS.labels(contract_id=record.id).set(sla_seconds(record.latest.sla))
         if fresh.lag_seconds is not None:
             metrics.INGESTION_LAG_SECONDS.labels(contract_id=record.id).set(fresh.lag_seconds)
         return ContractView(record.id, record.table, aware(record.created_at), current, tuple(versions), fresh)

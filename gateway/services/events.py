@@ -113,24 +113,28 @@ def drift_event(*, table: str | None, contract_id: str | None, severity: str, re
 
 
 def ingestion_run_event(*, contract_id: str, table: str | None, run_id: str | int, accepted: int,
-                        duplicates: int, quarantined: int, at: datetime) -> Event:
-    return Event(kind=EventKind.INGESTION_RUN, at=at, table=table, contract_id=contract_id,
-                 message=f"Run {run_id} on {contract_id}: {accepted} accepted, {duplicates} duplicates, "
-                         f"{quarantined} quarantined.",
+                        duplicates: int, quarantined: int, at: datetime, status: str = "SUCCEEDED",
+                        actor: str | None = None) -> Event:
+    return Event(kind=EventKind.INGESTION_RUN, at=at, table=table, contract_id=contract_id, actor=actor,
+                 message=f"Run {run_id} on {contract_id} {status.lower()}: {accepted} accepted, "
+                         f"{duplicates} duplicates, {quarantined} quarantined.",
                  states=frozenset({TableState.SHADOW}),
-                 details={"runId": str(run_id), "accepted": accepted, "duplicates": duplicates,
+                 details={"runId": str(run_id), "status": status, "accepted": accepted, "duplicates": duplicates,
                           "quarantined": quarantined})
 
 
 def backfill_progress_event(*, contract_id: str, table: str | None, operation_id: str, rows_done: int,
-                            rows_total: int | None, at: datetime, finished: bool = False) -> Event:
+                            rows_total: int | None, at: datetime, finished: bool = False,
+                            operation: str = "BACKFILL", batches_done: int | None = None,
+                            actor: str | None = None) -> Event:
+    """Progress of a backfill (per batch, then finished), or a replay's completion (``operation``)."""
     total = f" of {rows_total}" if rows_total is not None else ""
-    return Event(kind=EventKind.BACKFILL_PROGRESS, at=at, table=table, contract_id=contract_id,
-                 message=f"Backfill {operation_id} on {contract_id}: {rows_done}{total} rows"
+    return Event(kind=EventKind.BACKFILL_PROGRESS, at=at, table=table, contract_id=contract_id, actor=actor,
+                 message=f"{operation.capitalize()} {operation_id} on {contract_id}: {rows_done}{total} rows"
                          + (", finished." if finished else "."),
                  states=frozenset({TableState.SHADOW}),
-                 details={"operationId": operation_id, "rowsDone": rows_done, "rowsTotal": rows_total,
-                          "finished": finished})
+                 details={"operationId": operation_id, "operation": operation, "rowsDone": rows_done,
+                          "rowsTotal": rows_total, "batchesDone": batches_done, "finished": finished})
 
 
 # --- the bus ----------------------------------------------------------------------------------

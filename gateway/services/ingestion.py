@@ -28,6 +28,7 @@ from gateway.records import Principal, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps
 from gateway.services.contracts import check_mode, writable
+from gateway.services.events import ingestion_run_event
 from gateway.services.ingestion_validate import UNPARSED, RecordValidator, parse_canonical_time, target_spec
 from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.writer import Batch, BatchOutcome, IngestWriter, TargetSpec
@@ -115,7 +116,7 @@ class IngestionService:
                                   outcome_errors(batch, outcome, 50 - len(counts.errors))))
             status = "SUCCEEDED"
         finally:
-            await self._finish(run_id, target, counts, status, validator.newest_event)
+            await self._finish(run_id, target, counts, status, validator.newest_event, principal.email)
         return IngestionResult(run_id, counts.accepted, counts.duplicates, counts.quarantined,
                                tuple(counts.errors))
 
@@ -127,7 +128,7 @@ class IngestionService:
         return batch, self.writer.apply(spec, batch, run_id=run_id)
 
     async def _finish(self, run_id: str, target: Target, counts: Counts, status: str,
-                      newest_event: str | None) -> None:
+                      newest_event: str | None, actor: str) -> None:
         now = self._deps.clock()
         newest = parse_canonical_time(newest_event) if newest_event else None
         async with self._deps.uow() as uow:
@@ -135,6 +136,9 @@ class IngestionService:
             await uow.ingestion.record_freshness(target.contract.id, newest, now)
             await uow.commit()
         contract_id = target.contract.id
+        self._deps.events.publish(ingestion_run_event(
+            contract_id=contract_id, table=target.contract.table, run_id=run_id, accepted=counts.accepted,
+            duplicates=counts.duplicates, quarantined=counts.quarantined, at=now, status=status, actor=actor))
         for label, n in (("accepted", counts.accepted), ("duplicate", counts.duplicates),
                          ("quarantined", counts.quarantined)):
             if n:

@@ -25,6 +25,7 @@ from gateway.services.access import require
 from gateway.services.backfill import Source, file_source, table_source
 from gateway.services.base import ServiceDeps, audit, aware
 from gateway.services.contracts import check_mode
+from gateway.services.events import backfill_progress_event
 from gateway.services.ingestion import Target, load_target, new_id
 from gateway.services.ingestion_validate import UNPARSED, RecordValidator, canonical_time, target_spec
 from gateway.services.visibility import resolved_version
@@ -252,8 +253,14 @@ class ReplayService:
             await audit(uow, principal, "confirmOperation", "operation", op.id, now,
                         before={"status": op.status}, after={"status": "RUNNING", "runId": run_id})
             await uow.commit()
+        def on_batch(step: OperationProgress) -> None:  # in the worker thread, after the batch committed
+            if progress is not None:
+                progress(step)
+            if op.kind == "BACKFILL":
+                self._announce(op, plan, step.rows_done, step.batches_done, principal.email)
+
         batches, resumed, newest = await self._deps.warehouse.run(
-            lambda: self._execute(plan, op.id, run_id, int(op.params.get("landing_max_id") or 0), progress,
+            lambda: self._execute(plan, op.id, run_id, int(op.params.get("landing_max_id") or 0), on_batch,
                                   stop_after_batches))
         totals = await self._deps.warehouse.run(lambda: self.writer.tables.checkpoints(op.id))
         counts = Counts(sum(t[0] for t in totals.values()), sum(t[1] for t in totals.values()),
@@ -269,8 +276,17 @@ class ReplayService:
             metrics.REPLAY_COUNT.labels(contract_id=op.contract_id).inc()
         else:
             metrics.BACKFILL_ROWS.labels(contract_id=op.contract_id).inc(counts.accepted)
+        self._announce(op, plan, counts.accepted + counts.duplicates + counts.quarantined, batches,
+                       principal.email, finished=True)
         return OperationResult(op.id, op.kind, "DONE", run_id, batches, resumed, counts.accepted,
                                counts.duplicates, counts.quarantined)
+
+    def _announce(self, op: OperationRecord, plan: Plan, rows_done: int, batches_done: int, actor: str,
+                  finished: bool = False) -> None:
+        self._deps.events.publish(backfill_progress_event(
+            contract_id=op.contract_id, table=plan.target.contract.table, operation_id=op.id,
+            rows_done=rows_done, rows_total=op.estimated_rows, at=self._deps.clock(), finished=finished,
+            operation=op.kind, batches_done=batches_done, actor=actor))
 
     def _execute(self, plan: Plan, op_id: str, run_id: str, max_id: int,
                  progress: Callable[[OperationProgress], None] | None,
