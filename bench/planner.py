@@ -102,11 +102,50 @@ def cache_hit_us(runs: int = 200_000) -> float:
     return statistics.median(samples)
 
 
+PREVIEW = "mutation($s: String!) { previewQuery(input: {sql: $s}) { id sql guardrails { type } } }"
+
+
 def graphql_round_trip_rows(runs: int) -> list[Row]:
-    """The preview round trip through GraphQL over HTTP (127.0.0.1, one worker) next to a plain
-    Starlette JSON endpoint: cold plan, cached plan, floor. For the gateway engineer to fill in
-    (start the app, POST previewQuery for each TPC-H query, return Rows); empty until then."""
-    return []
+    """The preview round trip through GraphQL over HTTP (127.0.0.1, one uvicorn worker in its own
+    process) next to a plain Starlette JSON endpoint in another: per TPC-H query a cold plan (a
+    comment makes every request's text new, so the plan cache misses) and a cached plan."""
+    import httpx
+
+    from bench._servers import dev_token, start_floor, start_gateway, tpch_workspace
+
+    workdir, env = tpch_workspace(tpch_catalog())
+    gateway, base = start_gateway(workdir, env)
+    floor, floor_url = start_floor(workdir)
+    client = httpx.Client(headers={"Authorization": f"Bearer {dev_token()}"})
+    counter = iter(range(10**9))
+
+    def post(sql: str) -> None:
+        body = client.post(f"{base}/graphql", json={"query": PREVIEW, "variables": {"s": sql}}).json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+
+    def floor_post() -> None:
+        client.post(floor_url, json={"query": PREVIEW, "variables": {"s": "x"}}).raise_for_status()
+
+    rows: list[Row] = []
+    try:
+        for number, sql in tpch_queries():
+            (cold, cold99), fl = measure_pair(lambda sql=sql: post(f"{sql}\n-- run {next(counter)}"),
+                                              floor_post, runs)
+            (hot, hot99), _ = measure_pair(lambda sql=sql: post(sql), None, runs)
+            assert fl is not None
+            rows.append(Row(f"Q{number:>2} cold", cold, cold99, fl[0], fl[1]))
+            rows.append(Row(f"Q{number:>2} hot", hot, hot99, fl[0], fl[1]))
+    finally:
+        client.close()
+        gateway.stop()
+        floor.stop()
+    cold_rows, hot_rows = rows[0::2], rows[1::2]
+    print(f"\npreview over HTTP: cold p50 {statistics.median(r.median_ms for r in cold_rows):.2f} ms, "
+          f"p99 {statistics.median(r.p99_ms for r in cold_rows):.2f} ms (targets 2.5 / 5); "
+          f"cached p50 {statistics.median(r.median_ms for r in hot_rows):.2f} ms (target 0.6); "
+          f"plain Starlette floor p50 {statistics.median(r.floor_median_ms or 0 for r in rows):.2f} ms")
+    return rows
 
 
 def report(rows: list[Row], title: str) -> None:
@@ -126,6 +165,7 @@ def report(rows: list[Row], title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--http-runs", type=int, default=40, help="runs per query over HTTP (0 skips it)")
     args = parser.parse_args()
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # the floor warns on TPC-H 13 for SQLite
     gc.freeze()  # as the server does after start-up: keep full-heap GC passes out of the figures
@@ -134,7 +174,7 @@ def main() -> None:
         report(planner_rows(args.runs, warehouse),
                f"plan() vs parse_one+generate, TPC-H, warehouse {warehouse}")
     print(f"\nPlanCache hit: {cache_hit_us():.2f} µs median (target < 5 µs)")
-    rows = graphql_round_trip_rows(args.runs)
+    rows = graphql_round_trip_rows(args.http_runs) if args.http_runs else []
     if rows:
         report(rows, "preview round trip over GraphQL")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from planner.catalog import AcceptedJoin, CatalogSnapshot, Column, TableVersion
 
 
@@ -96,10 +98,12 @@ def shop_catalog(epoch: int = 1) -> CatalogSnapshot:
     return CatalogSnapshot.of(versions, joins, epoch=epoch)
 
 
-def tpch_queries(path: str = "/work/shared/data/tpch/queries.sql") -> list[tuple[int, str]]:
-    """The 22 TPC-H queries as (number, sql)."""
-    from pathlib import Path
+# shared/ sits beside the repository (on a developer's machine and in CI's fresh clone alike).
+TPCH_QUERIES = Path(__file__).resolve().parents[3] / "shared" / "data" / "tpch" / "queries.sql"
 
+
+def tpch_queries(path: Path = TPCH_QUERIES) -> list[tuple[int, str]]:
+    """The 22 TPC-H queries as (number, sql)."""
     found: list[tuple[int, str]] = []
     for chunk in Path(path).read_text().split("-- TPC-H ")[1:]:
         number, _, body = chunk.partition("\n")
