@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 
 from gateway.errors import Unauthenticated, code_of, extensions_of
 
@@ -44,7 +45,11 @@ class ErrorCodes(SchemaExtension):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
         original = error.original_error
-        if original is None:
+        # A variable graphql-core (or a scalar's parser) could not coerce arrives wrapping its cause,
+        # with no path: still the request's fault, not an unexpected error to mask and log.
+        refused_value = (original is not None and code_of(original) is None and error.path is None
+                         and (isinstance(original, GraphQLError) or error.message.startswith("Variable '$")))
+        if original is None or refused_value:
             # Parse and validation errors, query limits, variable coercion: the request itself.
             code = (error.extensions or {}).get("code") or "INVALID_INPUT"
             return GraphQLError(error.message, nodes=error.nodes, source=error.source,
@@ -61,3 +66,19 @@ class ErrorCodes(SchemaExtension):
         message = getattr(original, "message", None) or str(original)
         return GraphQLError(message, nodes=error.nodes, positions=error.positions, path=error.path,
                             extensions={"code": code, **extensions_of(original), "requestId": request_id})
+
+
+class SyntaxSafeParserCache(ParserCache):
+    """strawberry's parser cache, except that a syntax error is left to strawberry's own parse.
+
+    The stock cache parses while the parse hooks are being entered, outside strawberry's error
+    handling: a syntax error (or the token limit) then escapes the operation hooks, and the
+    client gets it without ``extensions.code``. Leaving the document unset makes strawberry parse
+    again inside its handler, where ``ErrorCodes`` sees the error like any other.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):  # only bad documents take the second parse
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield
