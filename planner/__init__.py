@@ -4,6 +4,8 @@
     explain(plan) -> Explanation                 the plain-English account of a plan
     apply_corrections(plan, corrections, options) -> (analyst SQL, options)   then re-plan
     PlanCache                                    LRU of plans, keyed with the catalog epoch
+    build_structured(query, catalog, options) -> SQL   a structured query joined over accepted joins
+    plan_structured(query, catalog, options) -> Plan   the same, then planned
 
 Every failure is a :class:`planner.errors.PlannerError` carrying an API.md error code.
 """
@@ -35,6 +37,14 @@ from planner.model import (
     PlanOptions,
     TableUse,
 )
+from planner.structured import (
+    AmbiguousJoinPath,
+    InvalidStructuredQuery,
+    NoJoinPath,
+    StructuredQuery,
+    build_structured,
+    plan_structured,
+)
 
 GUARDRAIL_TYPES = ("EXPLOSIVE_JOIN", "CARTESIAN_PRODUCT", "AMBIGUOUS_AGGREGATE", "FAN_TRAP",
                    "MISSING_FILTER_LARGE_TABLE", "UNVERIFIED_JOIN", "DEPRECATED_TABLE")
@@ -45,6 +55,7 @@ __all__ = [
     "GUARDRAIL_TYPES",
     "WAREHOUSE_DIALECTS",
     "AcceptedJoin",
+    "AmbiguousJoinPath",
     "Catalog",
     "CatalogSnapshot",
     "Column",
@@ -55,19 +66,24 @@ __all__ = [
     "GuardrailThresholds",
     "InvalidCorrection",
     "InvalidSQL",
+    "InvalidStructuredQuery",
     "JoinUse",
     "LogicalTable",
+    "NoJoinPath",
     "NotAQuery",
     "Pin",
     "Plan",
     "PlanCache",
     "PlanOptions",
     "PlannerError",
+    "StructuredQuery",
     "TableNotFound",
     "TableNotQueryable",
     "TableUse",
     "TableVersion",
     "apply_corrections",
+    "build_structured",
     "explain",
     "plan",
+    "plan_structured",
 ]
