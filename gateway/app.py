@@ -39,6 +39,7 @@ from gateway.services.dashboard import DashboardService
 from gateway.services.drift import DriftService
 from gateway.services.drift_gate import PromotionGate
 from gateway.services.events import EventsService
+from gateway.services.events_relay import EventRelay
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
@@ -59,6 +60,7 @@ def build_services(settings: Settings) -> Services:
     warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
                           query_url=settings.warehouse_query_url)
     deps = ServiceDeps(uow=UnitOfWorkFactory(engine), warehouse=warehouse)
+    EventRelay(deps.uow, deps.events)  # live events reach every worker through the catalog's outbox
     verifier = TokenVerifier(
         dev_secret=None if settings.oidc_enabled else settings.dev_secret,
         oidc_issuer=settings.oidc_issuer, oidc_audience=settings.oidc_audience,

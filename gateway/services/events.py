@@ -9,8 +9,11 @@ Who sees what is decided per event from the domain's rules: the event names the 
 needs and every table state it mentions, and a role sees it only if it holds the capability and
 may see every one of those states (so SHADOW versions reach ENGINEER and above only).
 
-The bus is per process: with ``spyne serve --workers N`` a subscriber hears the events of the
-worker that serves its WebSocket.
+Across workers: with a relay attached (``gateway.services.events_relay``, what the gateway
+does), every published event is first written to the catalog's ``events`` outbox, and each
+process tails that table and delivers to its own subscribers, so a subscriber hears every
+worker's events, in the outbox's id order, with ids that mean the same on every worker. Without
+a relay (or when the catalog cannot store the event) delivery is in-process only.
 """
 
 from __future__ import annotations
@@ -79,6 +82,18 @@ class Event:
 class Delivery:
     event: Event
     missed_before: int  # events dropped for this subscriber just before this one
+
+
+class Relay(Protocol):
+    """What carries events between processes (see ``gateway.services.events_relay``)."""
+
+    def submit(self, event: Event) -> bool:
+        """Take the event to store and deliver it later; False when it cannot (deliver locally)."""
+        ...
+
+    def subscribed(self) -> None:
+        """A subscriber arrived, on the running loop: make sure the outbox is being tailed."""
+        ...
 
 
 class StepLike(Protocol):
@@ -214,10 +229,23 @@ class EventBus:
         self._subscribers: list[Subscription] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._relay: Relay | None = None
+
+    def attach(self, relay: Relay) -> None:
+        self._relay = relay
 
     def publish(self, event: Event) -> Event:
+        if self._relay is not None and self._relay.submit(event):
+            return event  # the relay stores it, then delivers it with its outbox id
+        return self.publish_local(event)
+
+    def publish_local(self, event: Event) -> Event:
+        """Deliver to this process's subscribers only, with a per-process id."""
+        return self.deliver(replace(event, id=next(self._ids)))
+
+    def deliver(self, stamped: Event) -> Event:
+        """Hand an event that already has its id to every local subscriber that may see it."""
         with self._lock:
-            stamped = replace(event, id=next(self._ids))
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             if subscriber.wants(stamped):
@@ -233,6 +261,8 @@ class EventBus:
                 raise RuntimeError("too many event subscribers")
             self._subscribers.append(subscription)
             metrics.EVENT_SUBSCRIBERS.set(len(self._subscribers))
+        if self._relay is not None:
+            self._relay.subscribed()
         return subscription
 
     def _remove(self, subscription: Subscription) -> None:

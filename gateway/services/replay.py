@@ -9,6 +9,7 @@ confirming again resumes at the first batch without a checkpoint, so nothing is 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator
@@ -253,11 +254,14 @@ class ReplayService:
             await audit(uow, principal, "confirmOperation", "operation", op.id, now,
                         before={"status": op.status}, after={"status": "RUNNING", "runId": run_id})
             await uow.commit()
+        loop = asyncio.get_running_loop()
+
         def on_batch(step: OperationProgress) -> None:  # in the worker thread, after the batch committed
             if progress is not None:
                 progress(step)
-            if op.kind == "BACKFILL":
-                self._announce(op, plan, step.rows_done, step.batches_done, principal.email)
+            if op.kind == "BACKFILL":  # published from the loop, where the event relay writes
+                loop.call_soon_threadsafe(self._announce, op, plan, step.rows_done, step.batches_done,
+                                          principal.email)
 
         batches, resumed, newest = await self._deps.warehouse.run(
             lambda: self._execute(plan, op.id, run_id, int(op.params.get("landing_max_id") or 0), on_batch,
