@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -148,7 +148,14 @@ class DashboardRoutes:
         session = sessions.load(request, self.codec)
         html = page.signin(session["csrf"], dev=self.config.dev_sign_in,
                            oidc=self.config.oidc.issuer if self.config.oidc else None, message=message)
-        return self._html(html, request, session=session, status=status)
+        return self._html(html, request, session=session, status=status, form_targets=self._form_targets)
+
+    @property
+    def _form_targets(self) -> tuple[str, ...]:
+        if self.config.oidc is None:
+            return ()
+        parts = urlsplit(self.config.oidc.issuer)
+        return (f"{parts.scheme}://{parts.netloc}",)
 
     async def _checked_form(self, request: Request) -> tuple[dict[str, Any], dict[str, str]] | Response:
         session = sessions.load(request, self.codec)
@@ -177,24 +184,36 @@ class DashboardRoutes:
         session, _ = checked
         if self.oauth is None:
             return await self.signin_page(request, "No OIDC provider is configured.", 404)
-        request.scope["session"] = session  # authlib keeps its state (and PKCE verifier) there
-        redirect = await self.oauth.spyne.authorize_redirect(request, str(request.url_for("dashboard_callback")))
+        flow = sessions.new_oauth_flow()
+        request.scope["session"] = flow  # authlib keeps its state, nonce and PKCE verifier there
+        try:
+            redirect = await self.oauth.spyne.authorize_redirect(
+                request, str(request.url_for("dashboard_callback")))
+        except Exception as exc:  # the provider's discovery document is unreachable
+            log.warning("OIDC sign-in could not start: %s", type(exc).__name__)
+            return await self.signin_page(request, "The identity provider cannot be reached; try again.", 502)
+        sessions.save_oauth(redirect, request, self.codec, flow)
         return self._with_session(redirect, request, session)
 
     async def callback(self, request: Request) -> Response:
-        session = sessions.load(request, self.codec)
         if self.oauth is None:
             return await self.signin_page(request, "No OIDC provider is configured.", 404)
-        request.scope["session"] = session
+        request.scope["session"] = sessions.load_oauth(request, self.codec)
         try:
             token = await self.oauth.spyne.authorize_access_token(request)
-        except Exception as exc:  # authlib raises OAuthError and transport errors alike
+        except Exception as exc:  # authlib raises OAuthError (state, nonce, id_token) and transport errors alike
             log.warning("OIDC callback refused: %s", type(exc).__name__)
-            return await self.signin_page(request, "The identity provider's answer was refused; try again.", 400)
+            refused = await self.signin_page(request, "The identity provider's answer was refused; try again.", 400)
+            sessions.clear_oauth(refused)
+            return refused
         # The same check as every API call: the access token must verify against our issuer.
-        return await self._start_session(request, session, f"Bearer {token.get('access_token', '')}")
+        response = await self._start_session(request, sessions.load(request, self.codec),
+                                             f"Bearer {token.get('access_token', '')}", after_redirect=True)
+        sessions.clear_oauth(response)
+        return response
 
-    async def _start_session(self, request: Request, session: dict[str, Any], authorization: str) -> Response:
+    async def _start_session(self, request: Request, session: dict[str, Any], authorization: str,
+                             after_redirect: bool = False) -> Response:
         try:
             verified = await self.services.verifier.verify(authorization)
             principal = await self.services.users.principal_for(
@@ -208,6 +227,8 @@ class DashboardRoutes:
                  "exp": min(int(expires), limit) if isinstance(expires, int | float) else limit,
                  "user": {"email": principal.email, "sub": verified.subject, "role_claim": verified.role_claim}}
         log.info("dashboard sign-in", extra={"actor": principal.email})
+        if after_redirect:  # see page.continue_to: the cookie must arrive on a same-site navigation
+            return self._html(page.continue_to("/dashboard"), request, session=fresh)
         return self._with_session(RedirectResponse("/dashboard", status_code=303), request, fresh)
 
     async def signout(self, request: Request) -> Response:
@@ -232,8 +253,8 @@ class DashboardRoutes:
         return response
 
     def _html(self, html: str, request: Request, *, session: dict[str, Any] | None = None,
-              status: int = 200) -> Response:
-        response = HTMLResponse(html, status_code=status, headers=page.SECURITY_HEADERS)
+              status: int = 200, form_targets: tuple[str, ...] = ()) -> Response:
+        response = HTMLResponse(html, status_code=status, headers=page.security_headers(form_targets))
         if session is not None:
             self._with_session(response, request, session)
         return response

@@ -33,6 +33,26 @@ _HEAD = """<!doctype html>
 """
 
 
+def security_headers(form_targets: tuple[str, ...] = ()) -> dict[str, str]:
+    """SECURITY_HEADERS, letting forms also lead to ``form_targets`` (the OIDC sign-in redirects
+    the browser to the identity provider, and browsers apply form-action to that redirect)."""
+    if not form_targets:
+        return dict(SECURITY_HEADERS)
+    csp = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(form_targets))
+    return {**SECURITY_HEADERS, "Content-Security-Policy": csp}
+
+
+def continue_to(path: str) -> str:
+    """A page that moves on to ``path`` by itself: after the identity provider's cross-site
+    redirect, a navigation started by our own page carries the SameSite=Strict session cookie
+    (a plain 303 would still count as cross-site and arrive without it)."""
+    target = escape(path, quote=True)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={target}"><title>Signed in</title></head>'
+            f'<body><p>Signed in. <a href="{target}">Continue to the dashboard</a>.</p></body></html>')
+
+
 def _window_links(current: int) -> str:
     return " ".join(
         f'<a href="/dashboard?days={d}"' + (' aria-current="page"' if d == current else "") + f">{d}d</a>"
