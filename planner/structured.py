@@ -227,6 +227,8 @@ def _join_steps(wanted: list[str], catalog: Catalog, options: PlanOptions) -> li
         raise _no_path(wanted, usable)
     ordered = [_order(path, wanted[0]) for path in paths]
     if len(ordered) > 1:
+        # Listed in reading order, so the same catalog always gives the same message.
+        ordered.sort(key=lambda steps: _describe(steps, wanted[0]))
         described = [_describe(steps, wanted[0]) for steps in ordered]
         raise AmbiguousJoinPath(
             f"{_names(wanted)} can be joined in {len(ordered)} ways over accepted joins: "

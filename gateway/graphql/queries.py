@@ -19,11 +19,20 @@ from gateway.graphql.types.queries import (
     SkipPreviewInput,
     ValidationIssue,
 )
-from planner import Correction, Pin
+from planner import Correction, Pin, StructuredQuery
 
 
 def _pins(pins: list[PinInput] | None) -> tuple[Pin, ...]:
     return tuple(Pin(p.table, p.version) for p in pins or ())
+
+
+def _structured(i: PreviewQueryInput) -> StructuredQuery | None:
+    """The structured part of the input; None when none of its fields is given (then `sql` must be)."""
+    parts = (i.select, i.where, i.group_by, i.order_by, i.via)
+    if all(p is None for p in parts) and i.limit is None:
+        return None
+    return StructuredQuery(select=tuple(i.select or ()), where=tuple(i.where or ()), group_by=tuple(i.group_by or ()),
+                           order_by=tuple(i.order_by or ()), limit=i.limit, via=tuple(i.via or ()))
 
 
 @strawberry.type
@@ -47,9 +56,17 @@ class QueriesMutation:
     @guarded_mutation(Capability.QUERY, description="Plan a query, store the preview, and show it.")
     async def preview_query(self, info: strawberry.Info, input: PreviewQueryInput) -> QueryPreview:
         ctx = info.context
-        preview = await ctx.services.queries.preview(ctx.require_principal(), input.sql, dialect=input.dialect,
-                                                     pins=_pins(input.pins))
-        return QueryPreview.of(preview)
+        queries = ctx.services.queries
+        structured = _structured(input)
+        if (input.sql is None) == (structured is None):
+            raise InvalidInput("Give either `sql` or a structured query (`select` with optional `where`, `groupBy`, "
+                               "`orderBy`, `limit`, `via`), not both.")
+        if structured is not None:
+            return QueryPreview.of(await queries.preview_structured(
+                ctx.require_principal(), structured, dialect=input.dialect, pins=_pins(input.pins)))
+        assert input.sql is not None
+        return QueryPreview.of(await queries.preview(ctx.require_principal(), input.sql, dialect=input.dialect,
+                                                     pins=_pins(input.pins)))
 
     @guarded_mutation(Capability.QUERY,
                       description="Run exactly a stored preview (or, for automation, skipPreview with a reason).")

@@ -7,6 +7,7 @@ reach the planner through the catalog snapshot, so every change here bumps the c
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -46,6 +47,7 @@ from planner.join_scoring import (
 log = logging.getLogger("spyne.joins")
 
 MAX_MEASURED = 25  # proposals measured per request, strongest structural evidence first
+USAGE_WINDOW = 50_000  # executions read for usage counts, newest first
 MAX_TEXT = 2_000
 
 
@@ -195,6 +197,21 @@ class JoinsService:
             raise InvalidInput(f"No accepted join {join_id_!r}" + (f" version {version}" if version else "")
                                + "; `joins` lists them.")
         return chosen[0]
+
+    async def usage_counts(self, principal: Principal) -> dict[tuple[str, int], int]:
+        """Per (join id, version): how many of the newest executed queries used it.
+
+        Read from the query log (``query_executions.joins``), the record the planner's matching
+        leaves behind; a query counts once per join version whatever number of times it joins.
+        """
+        require(principal, Capability.READ_CATALOG)
+        async with self._deps.uow() as uow:
+            executions = await uow.joins.executed_joins(USAGE_WINDOW)
+        counts: Counter[tuple[str, int]] = Counter()
+        for _, joins in executions:
+            counts.update({(str(j["joinId"]), int(j["version"])) for j in joins
+                           if isinstance(j, dict) and j.get("joinId") and j.get("version") is not None})
+        return dict(counts)
 
     # --- decisions (ADMIN) ---------------------------------------------------------------
 

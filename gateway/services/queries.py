@@ -39,7 +39,9 @@ from planner import (
     PlanCache,
     PlannerError,
     PlanOptions,
+    StructuredQuery,
     apply_corrections,
+    build_structured,
     explain,
     plan,
 )
@@ -102,8 +104,9 @@ class QueryService:
                            pins=tuple(pins), may_view_shadow=has_capability(principal.role, Capability.VIEW_SHADOW),
                            max_rows=self._max_rows)
 
-    async def _plan(self, sql: str, options: PlanOptions) -> tuple[Plan, CatalogSnapshot, bool]:
-        snapshot, stale = await self._catalog.snapshot_or_stale()
+    async def _plan(self, sql: str, options: PlanOptions,
+                    against: tuple[CatalogSnapshot, bool] | None = None) -> tuple[Plan, CatalogSnapshot, bool]:
+        snapshot, stale = against or await self._catalog.snapshot_or_stale()
         cached = self.cache.get(sql, options, snapshot.epoch)
         if cached is not None:
             return cached, snapshot, stale
@@ -126,6 +129,24 @@ class QueryService:
         require(principal, Capability.QUERY)
         options = self._options(principal, dialect, pins)
         planned, snapshot, stale = await self._plan(sql, options)
+        return await self._store_preview(principal, sql, planned, snapshot, stale, pins, parent_id, skip_reason)
+
+    async def preview_structured(self, principal: Principal, query: StructuredQuery, *, dialect: str | None = None,
+                                 pins: Sequence[Pin] = ()) -> Preview:
+        """Build the SQL of a structured query, then preview it like any SQL: it is the ``originalSql``.
+
+        The joins are chosen and planned on one snapshot, so they are the accepted joins of that epoch.
+        """
+        require(principal, Capability.QUERY)
+        options = self._options(principal, dialect, pins)
+        against = await self._catalog.snapshot_or_stale()
+        sql = build_structured(query, against[0], options)
+        planned, snapshot, stale = await self._plan(sql, options, against)
+        return await self._store_preview(principal, sql, planned, snapshot, stale, pins, None, None)
+
+    async def _store_preview(self, principal: Principal, sql: str, planned: Plan, snapshot: CatalogSnapshot,
+                             stale: bool, pins: Sequence[Pin], parent_id: str | None,
+                             skip_reason: str | None) -> Preview:
         planned = await self._with_warehouse_estimate(planned)
         now = self._deps.clock()
         if stale:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from datetime import datetime
 
@@ -11,6 +12,8 @@ from strawberry.scalars import JSON
 from gateway.domain import JoinState, RiskLevel
 from gateway.joins_records import CandidateRecord, JoinRecord, RejectionCategory, ValidationStats
 from gateway.services.base import aware
+
+_USAGE = "join_usage_counts"  # per-request cache key in Context.extras
 
 # Registered in place (as gateway.graphql.enums does): the GraphQL enum is the domain enum.
 strawberry.enum(RiskLevel, name="RiskLevel")
@@ -144,6 +147,18 @@ class Join:
     deprecated_at: datetime | None
     deprecated_by: str | None
     deprecation_reason: str | None
+
+    @strawberry.field(description="Executed queries that used this version of the join (the newest 50,000 "
+                                  "executions are read).")
+    async def usage_count(self, info: strawberry.Info) -> int:
+        ctx = info.context
+        # One read of the query log per request, however many joins the response lists.
+        pending = ctx.extras.get(_USAGE)
+        if pending is None:
+            pending = ctx.extras[_USAGE] = asyncio.ensure_future(
+                ctx.services.joins.usage_counts(ctx.require_principal()))
+        counts: dict[tuple[str, int], int] = await pending
+        return counts.get((self.id, self.version), 0)
 
     @classmethod
     def of(cls, j: JoinRecord) -> Join:

@@ -187,11 +187,22 @@ class PinInput:
     version: int
 
 
-@strawberry.input
+@strawberry.input(description="Either `sql`, or a structured query: `select` (with `where`, `groupBy`, `orderBy`, "
+                               "`limit`, `via`) whose tables are joined over accepted joins.")
 class PreviewQueryInput:
-    sql: str
+    sql: str | None = None
     dialect: str | None = None
     pins: list[PinInput] = strawberry.field(default_factory=list)
+    select: list[str] | None = strawberry.field(
+        default=None, description="Structured query: columns as `table.column`, or aggregates such as "
+                                  "`SUM(orders.total) AS revenue` or `COUNT(*)`.")
+    where: list[str] | None = strawberry.field(default=None, description="Conditions, AND-ed.")
+    group_by: list[str] | None = strawberry.field(default=None, description="Columns or expressions.")
+    order_by: list[str] | None = strawberry.field(
+        default=None, description="Columns, expressions or select aliases, each with an optional ASC or DESC.")
+    limit: int | None = None
+    via: list[str] | None = strawberry.field(
+        default=None, description="Tables the join path must pass through: settles an ambiguous path.")
 
 
 @strawberry.input
