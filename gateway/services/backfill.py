@@ -35,12 +35,16 @@ class Source:
 def resolve_archive_path(archive_dir: str, path: str) -> Path:
     """``path`` inside the archive directory, or INVALID_INPUT; symlinks are followed first."""
     root = Path(archive_dir).resolve()
-    candidate = Path(path)
-    full = (candidate if candidate.is_absolute() else root / candidate).resolve()
-    if not full.is_relative_to(root):
+    try:
+        candidate = Path(path)
+        full = (candidate if candidate.is_absolute() else root / candidate).resolve()
+        inside, is_file = full.is_relative_to(root), full.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system, a symlink loop
+        raise InvalidInput(f"{path[:200]!r} is not a usable file name under the archive directory.") from None
+    if not inside:
         raise InvalidInput(f"{path!r} is outside the archive directory; backfill reads only files under it "
                            "(SPYNE_ARCHIVE_DIR).")
-    if not full.is_file():
+    if not is_file:
         raise InvalidInput(f"No file {path!r} in the archive directory.")
     return full
 

@@ -71,6 +71,8 @@ def validate_contract(data: dict[str, Any]) -> ContractSpec:
     table = str(data.get("table") or "").strip().lower()
     if not NAME.match(table):
         p.add(f"table {table!r}: 1–63 lower-case letters, digits and underscores, starting with a letter.")
+    elif table.startswith("spyne_"):  # the shadow and ingest spaces: never a logical table's name
+        p.add(f"table {table!r}: the spyne_ prefix is reserved for the gateway's own tables.")
     columns = _columns(data.get("columns") or [], p)
     by_name = {c.name: c for c in columns}
     sem = data.get("semantics") or {}

@@ -84,6 +84,8 @@ def _text(limit: int | None) -> Callable[[Any], Any]:
             raise Bad(f"a {type(v).__name__} is not text")
         if limit is not None and len(out) > limit:
             raise Bad(f"text of {len(out):,} characters is longer than the limit of {limit:,}")
+        if "\x00" in out:
+            raise Bad("text contains a NUL character (U+0000), which no warehouse text column can hold")
         return out
 
     return coerce
@@ -176,7 +178,7 @@ class RecordValidator:
         try:
             row = self._row(raw, value)
         except Bad as problem:
-            batch.quarantine.append((line, str(problem), raw))
+            batch.quarantine.append((line, _storable(str(problem)), _storable(raw)))
             return
         event = row[self.event_index]
         if self.time_range is not None and not self.time_range[0] <= event < self.time_range[1]:
@@ -187,7 +189,7 @@ class RecordValidator:
         keys = tuple(row[i] for i in self.key_index)
         batch.rows.append(row)
         batch.keys.append(repr(keys[0]) if len(keys) == 1 else repr(keys))
-        batch.raws.append(raw)
+        batch.raws.append(_storable(raw))
         batch.event_times.append(event)
         batch.line_numbers.append(line)
 
@@ -203,6 +205,8 @@ class RecordValidator:
                 raise Bad(f"broken JSON: {exc.msg} at column {exc.colno}") from None
             except ValueError:  # e.g. a number too long to convert
                 raise Bad("broken JSON: a value cannot be read") from None
+            except RecursionError:  # [[[[… thousands deep: refused, not a crash of the whole batch
+                raise Bad("broken JSON: nested too deeply") from None
         if type(value) is not dict:
             raise Bad(f"a record must be a JSON object, got {type(value).__name__ if value is not None else 'null'}")
         unknown = value.keys() - self.known
@@ -227,3 +231,9 @@ class RecordValidator:
             except Bad as problem:
                 raise Bad(f"column {name!r}: {problem}") from None
         return tuple(out)
+
+
+def _storable(text: str) -> str:
+    """Text as the landing log and quarantine keep it: PostgreSQL text cannot hold NUL, so each
+    one is shown as U+FFFD (the parse already happened on the original)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
