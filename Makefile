@@ -31,7 +31,7 @@ schema: $(STAMP)
 	$(BIN)/python -m gateway.graphql.export > schema.graphql
 
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -x

@@ -11,8 +11,9 @@ States are plain strings here (``"ACTIVE"``, ``"READ_ONLY"``, ``"SHADOW"``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol
+from typing import Protocol
 
 ACTIVE = "ACTIVE"
 READ_ONLY = "READ_ONLY"

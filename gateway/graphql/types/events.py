@@ -18,7 +18,7 @@ strawberry.enum(EventKind, name="EventKind",
 
 @strawberry.type(description="One live event, as the caller's role may see it.")
 class Event:
-    id: str = strawberry.field(description="Increasing within one server process.")
+    id: str = strawberry.field(description="Increasing, and the same on every worker (ids come from the catalog's events table).")
     kind: EventKind
     at: datetime
     message: str
