@@ -16,25 +16,26 @@ from sqlalchemy.pool import NullPool
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
+# The driver each backend uses: async for the catalog service, sync for migrations and tools.
+_DRIVERS = {
+    "async": {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"},
+    "sync": {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"},
+}
+
+
+def _with_driver(url: str, kind: str) -> str:
+    parsed = make_url(url)
+    driver = _DRIVERS[kind].get(parsed.get_backend_name())
+    return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
 def async_url(url: str) -> str:
     """The async-driver form of a catalog URL (``sqlite://`` → aiosqlite, ``postgresql://`` → asyncpg)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    return url
+    return _with_driver(url, "async")
 
 
 def sync_url(url: str) -> str:
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return url
+    return _with_driver(url, "sync")
 
 
 def ensure_sqlite_dir(url: str) -> None:

@@ -46,6 +46,11 @@ def _version_record(table: str, row: TableVersionRow) -> VersionRecord:
     )
 
 
+def _foreign_keys_json(foreign_keys: Sequence[ForeignKeyInfo]) -> list[dict[str, object]]:
+    return [{"columns": list(fk.columns), "referred_table": fk.referred_table,
+             "referred_columns": list(fk.referred_columns)} for fk in foreign_keys]
+
+
 def _table_record(row: LogicalTableRow) -> TableRecord:
     return TableRecord(
         name=row.name,
@@ -110,11 +115,7 @@ class TablesRepository:
                 state=version.state.value,
                 physical_name=version.physical_name,
                 columns=[c.as_json() for c in version.columns],
-                foreign_keys=[
-                    {"columns": list(fk.columns), "referred_table": fk.referred_table,
-                     "referred_columns": list(fk.referred_columns)}
-                    for fk in version.foreign_keys
-                ],
+                foreign_keys=_foreign_keys_json(version.foreign_keys),
                 row_count=version.row_count,
                 owner=version.owner,
                 supersedes=version.supersedes,
@@ -131,11 +132,7 @@ class TablesRepository:
                             schema_version: str, at: datetime) -> None:
         row = await self._require_version_row(table, version)
         row.columns = [c.as_json() for c in columns]
-        row.foreign_keys = [
-            {"columns": list(fk.columns), "referred_table": fk.referred_table,
-             "referred_columns": list(fk.referred_columns)}
-            for fk in foreign_keys
-        ]
+        row.foreign_keys = _foreign_keys_json(foreign_keys)
         row.row_count = row_count
         row.schema_version = schema_version
         row.updated_at = at
