@@ -39,6 +39,10 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/planner.py
 	$(BIN)/python bench/drift.py
+	$(BIN)/python bench/joins.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/load.py --quick
 
 clean:
 	rm -rf $(VENV) .spyne
