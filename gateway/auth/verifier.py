@@ -11,8 +11,10 @@ asks the catalog's users table first.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -45,6 +47,10 @@ OIDC_ALGORITHMS: Final = ("RS256", "ES256")
 #: RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_DEV_SECRET_BYTES: Final = 32
 
+#: How long a verified token is remembered at most (it is never remembered past its ``exp``).
+VERIFIED_CACHE_SECONDS: Final = 300.0
+VERIFIED_CACHE_SIZE: Final = 10_000
+
 # Which published key may verify which algorithm; anything else is key confusion.
 _KEY_FOR_ALG: Final[Mapping[str, tuple[str, str | None]]] = {"RS256": ("RSA", None), "ES256": ("EC", "P-256")}
 
@@ -72,6 +78,8 @@ class TokenVerifier:
         http_timeout: float = 5.0,
         jwks_cache_seconds: float = 300.0,
         jwks_min_refresh_seconds: float = 30.0,
+        cache_size: int = VERIFIED_CACHE_SIZE,
+        cache_seconds: float = VERIFIED_CACHE_SECONDS,
     ) -> None:
         if max_token_bytes <= 0 or leeway_seconds < 0:
             raise ValueError("max_token_bytes must be positive and leeway_seconds not negative")
@@ -79,6 +87,7 @@ class TokenVerifier:
         self._max_token_bytes = max_token_bytes
         self._leeway = leeway_seconds
         self._clock = clock
+        self._cache = _VerifiedCache(cache_size, cache_seconds)
         self._jwks: JwksCache | None = None
         self._dev_key: OctKey | None = None
         if oidc_issuer:
@@ -117,8 +126,24 @@ class TokenVerifier:
             await self._jwks.warm_up()
 
     async def verify(self, authorization_header_or_token: str | None) -> VerifiedToken:
-        """The verified identity of a bearer token, or :class:`AuthFailure` with its reason."""
+        """The verified identity of a bearer token, or :class:`AuthFailure` with its reason.
+
+        A token that verified recently is not decoded and its signature not checked again, but
+        its time claims are: it fails as ``expired`` (or ``not_yet_valid``) exactly as it would
+        uncached. Failures are never remembered.
+        """
         token = extract_token(authorization_header_or_token, self._max_token_bytes)
+        now = self._clock()
+        digest = hashlib.sha256(token.encode()).digest()
+        hit = self._cache.get(digest, now)
+        if hit is not None:
+            verified, claims = hit
+            try:
+                self._check_claims(claims)
+            except AuthFailure:
+                self._cache.forget(digest)
+                raise
+            return verified
         header = read_header(token)
         alg = header["alg"]
         if alg not in self._algorithms:
@@ -129,12 +154,14 @@ class TokenVerifier:
         subject = claims["sub"]
         email = claims.get("email")
         role = claims.get(self._role_claim)
-        return VerifiedToken(
+        verified = VerifiedToken(
             subject=subject,
             email=email if isinstance(email, str) and email else subject,
             claims=MappingProxyType(claims),
             role_claim=role if isinstance(role, str) else None,
         )
+        self._cache.put(digest, verified, claims, now)
+        return verified
 
     async def _key(self, kid: str | None, alg: str) -> OctKey | RSAKey | ECKey:
         if self._jwks is None:
@@ -193,6 +220,48 @@ class TokenVerifier:
             raise AuthFailure("malformed") from error
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise AuthFailure("malformed")
+
+
+class _VerifiedCache:
+    """A bounded LRU of verified tokens by the SHA-256 of the token, each kept a limited time.
+
+    The digest, not the token, is the key: the cache holds no bearer credential. Entries leave
+    after ``seconds`` by the verifier's clock (so a key the issuer withdrew stops being trusted
+    within that time); the ``exp`` claim is checked on every hit by the caller.
+    """
+
+    def __init__(self, size: int, seconds: float) -> None:
+        if size < 0 or seconds < 0:
+            raise ValueError("cache_size and cache_seconds must not be negative")
+        self._size = size
+        self._seconds = seconds
+        self._entries: OrderedDict[bytes, tuple[float, VerifiedToken, dict[str, Any]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes, now: float) -> tuple[VerifiedToken, dict[str, Any]] | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        stored_at, verified, claims = entry
+        # A clock that moved backwards (an injected one) also ends the entry.
+        if not stored_at <= now < stored_at + self._seconds:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return verified, claims
+
+    def put(self, digest: bytes, verified: VerifiedToken, claims: dict[str, Any], now: float) -> None:
+        if self._size == 0 or self._seconds == 0:
+            return
+        self._entries[digest] = (now, verified, claims)
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, digest: bytes) -> None:
+        self._entries.pop(digest, None)
 
 
 def _reason_of_invalid(claim: str, claims: Mapping[str, Any]) -> Reason:
