@@ -15,6 +15,7 @@ from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.join_evidence import planner_join
 from gateway.services.visibility import TableView, table_view
+from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.naming import is_shadow_space
 from planner.catalog import AcceptedJoin, CatalogSnapshot, Column
 from planner.catalog import TableVersion as PlannerVersion
@@ -155,20 +156,28 @@ class CatalogService:
         if current is not None and time.monotonic() - self._epoch_checked_at < window:
             return current
         async with self._deps.uow() as uow:
-            checked_at, invalidations = time.monotonic(), self._invalidations
-            epoch = await uow.system.epoch()
-            if invalidations == self._invalidations:  # no local commit raced this read
-                self._epoch_checked_at = checked_at
-            current = self._snapshot
-            if current is not None and current.epoch == epoch:
-                return current
-            async with self._snapshot_lock:
-                if self._snapshot is not None and self._snapshot.epoch == epoch:
-                    return self._snapshot
-                versions = await uow.tables.all_versions()
-                joins = await uow.joins.active()
-                self._snapshot = build_snapshot(versions, epoch, tuple(planner_join(j) for j in joins))
+            return await self.snapshot_in(uow)
+
+    async def snapshot_in(self, uow: UnitOfWork) -> CatalogSnapshot:
+        """The snapshot as of the epoch read now, in the caller's unit of work.
+
+        For a caller that reads other rows in the same transaction (execution loads its preview
+        here too): one transaction instead of two, and the epoch is consistent with those rows.
+        """
+        checked_at, invalidations = time.monotonic(), self._invalidations
+        epoch = await uow.system.epoch()
+        if invalidations == self._invalidations:  # no local commit raced this read
+            self._epoch_checked_at = checked_at
+        current = self._snapshot
+        if current is not None and current.epoch == epoch:
+            return current
+        async with self._snapshot_lock:
+            if self._snapshot is not None and self._snapshot.epoch == epoch:
                 return self._snapshot
+            versions = await uow.tables.all_versions()
+            joins = await uow.joins.active()
+            self._snapshot = build_snapshot(versions, epoch, tuple(planner_join(j) for j in joins))
+            return self._snapshot
 
     def last_snapshot(self) -> CatalogSnapshot | None:
         return self._snapshot

@@ -193,11 +193,16 @@ class QueryService:
         require(principal, Capability.QUERY)
         async with self._deps.uow() as uow:
             stored = await uow.queries.get_preview(preview_id)
-        # Someone else's preview reads as missing unless the caller may see all of them.
-        if stored is None or (stored.author != principal.email
-                              and not has_capability(principal.role, Capability.VIEW_ANY_PREVIEW)):
-            raise PreviewNotFound(f"No preview {preview_id!r} of yours; create one with previewQuery.")
-        return stored
+        return _own(principal, preview_id, stored)
+
+    async def _stored_and_snapshot(self, principal: Principal,
+                                   preview_id: str) -> tuple[StoredPreview, CatalogSnapshot]:
+        """The preview and the catalog as it is now (not as last polled), in one transaction."""
+        require(principal, Capability.QUERY)
+        async with self._deps.uow() as uow:
+            stored = _own(principal, preview_id, await uow.queries.get_preview(preview_id))
+            snapshot = await self._catalog.snapshot_in(uow)
+        return stored, snapshot
 
     async def validate(self, principal: Principal, sql: str, dialect: str | None = None) -> Validation:
         require(principal, Capability.QUERY)
@@ -224,8 +229,8 @@ class QueryService:
     # --- execution -----------------------------------------------------------------------
 
     async def execute(self, principal: Principal, preview_id: str, overrides: Sequence[str] = ()) -> QueryResult:
-        stored = await self._stored(principal, preview_id)
-        return await self._run(principal, stored, plan_from_json(stored.plan), overrides)
+        stored, snapshot = await self._stored_and_snapshot(principal, preview_id)
+        return await self._run(principal, stored, plan_from_json(stored.plan), overrides, snapshot)
 
     async def execute_without_preview(self, principal: Principal, sql: str, reason: str, *,
                                       dialect: str | None = None, pins: Sequence[Pin] = (),
@@ -238,15 +243,13 @@ class QueryService:
             await audit(uow, principal, "skipPreview", "query", preview.id, self._deps.clock(),
                         after={"reason": reason.strip()})
             await uow.commit()
-        async with self._deps.uow() as uow:
-            stored = await uow.queries.get_preview(preview.id)
-        assert stored is not None
-        return await self._run(principal, stored, preview.plan, overrides)
+        stored, snapshot = await self._stored_and_snapshot(principal, preview.id)
+        return await self._run(principal, stored, preview.plan, overrides, snapshot)
 
     async def _run(self, principal: Principal, stored: StoredPreview, planned: Plan,
-                   overrides: Sequence[str]) -> QueryResult:
+                   overrides: Sequence[str], snapshot: CatalogSnapshot) -> QueryResult:
         try:
-            await self._check_runnable(principal, stored, planned, overrides)
+            self._check_runnable(principal, stored, planned, overrides, snapshot)
         except GatewayError as refused:
             await self._record(principal, stored, planned, overrides, status="REFUSED", error=refused)
             metrics.QUERY_EXECUTED.labels(status="refused").inc()
@@ -272,12 +275,11 @@ class QueryService:
             rows=json_rows(result.rows), row_count=len(result.rows), truncated=result.truncated,
             elapsed_ms=result.elapsed_ms, explanation=explain(planned))
 
-    async def _check_runnable(self, principal: Principal, stored: StoredPreview, planned: Plan,
-                              overrides: Sequence[str]) -> None:
+    def _check_runnable(self, principal: Principal, stored: StoredPreview, planned: Plan,
+                        overrides: Sequence[str], snapshot: CatalogSnapshot) -> None:
+        """``snapshot`` is the catalog as read together with the preview, not as last polled."""
         if self._deps.clock() > aware(stored.expires_at):
             raise StalePreview(f"The preview expired at {aware(stored.expires_at).isoformat()}; preview again.")
-        # Execution checks against the catalog as it is now, not as last polled.
-        snapshot = await self._catalog.snapshot(max_age=0)
         may_view_shadow = has_capability(principal.role, Capability.VIEW_SHADOW)
         pinned = {t.lower(): v for t, v in stored.pins}
         for used in planned.tables:
@@ -313,6 +315,14 @@ class QueryService:
                 request_id=principal.request_id, at=self._deps.clock()))
             await uow.commit()
         return execution_id
+
+
+def _own(principal: Principal, preview_id: str, stored: StoredPreview | None) -> StoredPreview:
+    # Someone else's preview reads as missing unless the caller may see all of them.
+    if stored is None or (stored.author != principal.email
+                          and not has_capability(principal.role, Capability.VIEW_ANY_PREVIEW)):
+        raise PreviewNotFound(f"No preview {preview_id!r} of yours; create one with previewQuery.")
+    return stored
 
 
 def _resolved_version(table: object) -> int | None:
