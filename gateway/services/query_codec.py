@@ -6,8 +6,9 @@ import base64
 import dataclasses
 import datetime as dt
 import decimal
+import math
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from planner import Guardrail, JoinUse, Plan, TableUse
 
@@ -46,6 +47,30 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+# Values JSON carries as they are. Exact types, not isinstance: a subclass takes json_value's way.
+_NATIVE: Final = frozenset({type(None), bool, int, str})
+_FLOATS: Final = frozenset({type(None), float})
+
+
 def json_rows(rows: list[list[Any]]) -> list[list[Any]]:
-    simple = (type(None), bool, int, str)
-    return [row if all(isinstance(v, simple) for v in row) else [json_value(v) for v in row] for row in rows]
+    """Warehouse rows as JSON values, converting only the columns that hold anything else.
+
+    The decision is per column, from the set of types the column actually holds (SQLite types
+    per value, so a column's first value says nothing certain about its others): gathering
+    that set, transposing and checking floats all run in C, and a result of JSON-native
+    columns comes back as it is, with no work per value in Python.
+    """
+    if not rows:
+        return rows
+    columns = list(zip(*rows, strict=True))
+    converted: dict[int, list[Any]] = {}
+    for index, column in enumerate(columns):
+        kinds = set(map(type, column))
+        if kinds <= _NATIVE:
+            continue
+        if kinds <= _FLOATS and all(map(math.isfinite, [v for v in column if v is not None])):
+            continue  # finite floats are JSON numbers already
+        converted[index] = [json_value(v) for v in column]
+    if not converted:
+        return rows
+    return [list(row) for row in zip(*(converted.get(i, c) for i, c in enumerate(columns)), strict=True)]
