@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import re
 import time
 from dataclasses import dataclass
 
@@ -16,11 +15,10 @@ from gateway.services.base import ServiceDeps, audit
 from gateway.services.join_evidence import planner_join
 from gateway.services.visibility import TableView, table_view
 from gateway.store.unit_of_work import UnitOfWork
-from gateway.warehouse.naming import is_shadow_space
+from gateway.warehouse.naming import is_shadow_space, logical_name_problem
 from planner.catalog import AcceptedJoin, CatalogSnapshot, Column
 from planner.catalog import TableVersion as PlannerVersion
 
-NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MAX_PAGE = 200
 
 
@@ -48,11 +46,9 @@ def decode_cursor(cursor: str) -> str:
 
 def validate_table_name(name: str) -> str:
     lowered = name.strip().lower()
-    if not NAME_PATTERN.match(lowered):
-        raise InvalidInput(
-            "A table name is 1 to 63 characters of lower-case letters, digits and underscores, "
-            "starting with a letter or underscore."
-        )
+    problem = logical_name_problem(lowered)
+    if problem:
+        raise InvalidInput(f"{name!r} cannot name a table: {problem}.")
     return lowered
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from gateway.errors import InvalidContract
 from gateway.ingestion_records import ContractColumn, ContractSpec, Semantics, Sla
+from gateway.warehouse.naming import logical_name_problem
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 WINDOW = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$", re.IGNORECASE)
@@ -69,10 +70,9 @@ def validate_contract(data: dict[str, Any]) -> ContractSpec:
     ``unsafe_allow_processing_time``; keys in snake_case."""
     p = _Problems()
     table = str(data.get("table") or "").strip().lower()
-    if not NAME.match(table):
-        p.add(f"table {table!r}: 1–63 lower-case letters, digits and underscores, starting with a letter.")
-    elif table.startswith("spyne_"):  # the shadow and ingest spaces: never a logical table's name
-        p.add(f"table {table!r}: the spyne_ prefix is reserved for the gateway's own tables.")
+    problem = logical_name_problem(table)
+    if problem:
+        p.add(f"table {table!r}: {problem}.")
     columns = _columns(data.get("columns") or [], p)
     by_name = {c.name: c for c in columns}
     sem = data.get("semantics") or {}

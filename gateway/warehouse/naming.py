@@ -13,6 +13,8 @@ can hold an external table.
 
 from __future__ import annotations
 
+import re
+
 SHADOW_SCHEMA = "spyne_shadow"
 SHADOW_PREFIX = "spyne_shadow__"
 INGEST_SCHEMA = "spyne_ingest"
@@ -20,6 +22,23 @@ INGEST_PREFIX = "spyne_ingest__"
 
 # Backends that have real schemas; everything else gets the prefix.
 SCHEMA_BACKENDS = frozenset({"postgresql", "duckdb"})
+
+
+LOGICAL_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# A logical table may not take a name that reads like the gateway's own spaces or a database's
+# system catalog: `sqlite_master` or `pg_tables` in analyst SQL must never mean a catalog table.
+RESERVED_PREFIXES = ("spyne_", "sqlite_", "pg_")
+RESERVED_NAMES = frozenset({"information_schema"})
+
+
+def logical_name_problem(name: str) -> str | None:
+    """Why ``name`` (lower case) cannot name a logical table, or None when it can."""
+    if not LOGICAL_NAME.match(name):
+        return ("1 to 63 lower-case letters, digits and underscores, starting with a letter or "
+                "underscore")
+    if name.startswith(RESERVED_PREFIXES) or name in RESERVED_NAMES:
+        return "the spyne_, sqlite_ and pg_ prefixes and information_schema are reserved"
+    return None
 
 
 def managed_name(table: str, version: int) -> str:

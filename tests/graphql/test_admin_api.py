@@ -27,6 +27,9 @@ async def test_register_external_table_by_introspection(empty_gateway: Gateway) 
     assert await gw.error_code(REGISTER, {"n": "bad name!", "p": "customers"}) == "INVALID_INPUT"
     assert await gw.error_code(REGISTER, {"n": "ev", "p": "spyne_shadow__order_events__v1"}) == "INVALID_INPUT"
     assert await gw.error_code(REGISTER, {"n": "x", "p": "products"}, role="ENGINEER") == "FORBIDDEN"
+    # Names that read like a system catalog or the gateway's own spaces never name a table.
+    for reserved in ("sqlite_master", "pg_tables", "information_schema", "spyne_anything"):
+        assert await gw.error_code(REGISTER, {"n": reserved, "p": "products"}) == "INVALID_INPUT", reserved
 
 
 async def test_set_role_takes_precedence_over_claim(gateway: Gateway) -> None:

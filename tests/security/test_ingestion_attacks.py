@@ -53,6 +53,8 @@ HOSTILE_CONTRACTS = {
     "table-path-traversal": with_table("../events"),
     "table-schema-qualified": with_table("main.events"),
     "table-shadow-space": with_table("spyne_shadow__events"),
+    "table-system-catalog-sqlite": with_table("sqlite_master"),
+    "table-system-catalog-postgres": with_table("pg_tables"),
     "table-ingest-space": with_table("spyne_ingest__landing"),
     "table-empty": with_table(""),
     "table-huge": with_table("t" * 10_000),
