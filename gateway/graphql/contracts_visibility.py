@@ -4,20 +4,20 @@ Two real schemas are built from the same types: the full one (what ``schema.grap
 with every ``@requiresRole``/``@requiresMode``) and a public one, built through strawberry's
 documented ``Schema.get_fields`` hook, that leaves out every field carrying ``@requiresMode``
 or marked ``hidden_in_read_only``; types only those fields reach disappear with them. The
-:class:`ModeVisibility` extension answers an introspection operation from the public schema
+step :func:`public_introspection` answers an introspection operation from the public schema
 when the system is READ_ONLY and the caller is below ENGINEER. Executing a hidden field is
 refused anyway by its guard (FORBIDDEN or MODE_DISABLED); this only keeps it out of sight.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from inspect import isawaitable
 from typing import Any
 
 import strawberry
 from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, execute
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
@@ -56,20 +56,21 @@ def is_introspection(document: Any) -> bool:
                for d in getattr(document, "definitions", ()))
 
 
-class ModeVisibility(SchemaExtension):
-    def __init__(self, public: strawberry.Schema) -> None:
-        self.public = public
+def public_introspection(public: strawberry.Schema) -> Callable[[ExecutionContext], Awaitable[None]]:
+    """The execute step that answers a VIEWER's or ANALYST's introspection from ``public``.
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        ec = self.execution_context
+    Run by the gateway's request extension (``GatewayRequest``) once the caller is authenticated.
+    """
+
+    async def introspect_publicly(ec: ExecutionContext) -> None:
         context = ec.context
         principal = getattr(context, "principal", None)
         document = ec.graphql_document
-        if (ec.result is None and document is not None and principal is not None and not principal.role.at_least(FULL_SCHEMA_ROLE)
-                and is_introspection(document)
+        if (ec.result is None and document is not None and principal is not None
+                and not principal.role.at_least(FULL_SCHEMA_ROLE) and is_introspection(document)
                 and await context.services.users.mode() is SystemMode.READ_ONLY):
-            result = execute(self.public._schema, document, root_value=ec.root_value,
-                             context_value=context, variable_values=ec.variables,
-                             operation_name=ec.operation_name)
+            result = execute(public._schema, document, root_value=ec.root_value, context_value=context,
+                             variable_values=ec.variables, operation_name=ec.operation_name)
             ec.result = await result if isawaitable(result) else result  # type: ignore[assignment]
-        yield
+
+    return introspect_publicly

@@ -5,22 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.tools import merge_types
 
 from gateway.graphql.catalog import CatalogMutation, CatalogQuery
 from gateway.graphql.contracts import ContractsMutation, ContractsQuery
-from gateway.graphql.contracts_visibility import ModeVisibility, PublicSchema
+from gateway.graphql.contracts_visibility import PublicSchema, public_introspection
 from gateway.graphql.directives import RequiresMode, RequiresRole
 from gateway.graphql.drift import DriftMutation, DriftQuery
 from gateway.graphql.events import EventsSubscription
-from gateway.graphql.extensions import ErrorCodes, RequireAuthentication, SyntaxSafeParserCache
+from gateway.graphql.extensions import GatewayRequest, RequestRules
 from gateway.graphql.joins import JoinsMutation, JoinsQuery
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
@@ -42,20 +37,13 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: i
     # What VIEWER and ANALYST introspect in READ_ONLY mode: the same types minus ingestion fields.
     public = PublicSchema(query=query, mutation=mutation, subscription=subscription,
                           schema_directives=[RequiresRole, RequiresMode])
+    rules = RequestRules.build(max_tokens=max_tokens, validation_rules=limit_rules,
+                               introspect_publicly=public_introspection(public))
     return strawberry.Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         schema_directives=[RequiresRole, RequiresMode],
-        extensions=[
-            ErrorCodes,
-            # Factories: a fresh extension per request. The parser and validation caches
-            # live at module level (keyed by maxsize), so they are shared all the same.
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: AddValidationRules(limit_rules),
-            lambda: SyntaxSafeParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-            RequireAuthentication,
-            lambda: ModeVisibility(public),
-        ],
+        # One extension, a fresh instance per request (a factory); its caches live in `rules`.
+        extensions=[lambda: GatewayRequest(rules)],
     )
