@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
@@ -82,6 +82,14 @@ class GatewayRequest(SchemaExtension):
         assert context.graphql_document is not None
         context.pre_execution_errors = self.rules.validate(
             context.schema._schema, context.graphql_document, context.validation_rules)
+        if not context.pre_execution_errors and context._provided_operation_name is None:
+            operations = [d for d in context.graphql_document.definitions
+                          if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                # The spec's rule; left alone, strawberry would quietly run the first one (its
+                # `operation_name` falls back to the first operation, hence the provided one).
+                context.pre_execution_errors = [GraphQLError(
+                    "This document has several operations: name the one to run in `operationName`.")]
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:

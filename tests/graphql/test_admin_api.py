@@ -81,3 +81,13 @@ async def test_unexpected_errors_are_masked(gateway: Gateway) -> None:
     error = body["errors"][0]
     assert error["extensions"]["code"] == "INTERNAL" and "secret" not in str(body)
     assert error["extensions"]["requestId"]
+
+
+async def test_several_operations_need_an_operation_name(gateway: Gateway) -> None:
+    document = "query A { systemMode } mutation B { setSystemMode(mode: INGESTION_READY) }"
+    body = await gateway.gql(document)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT" and body.get("data") is None
+    assert (await gateway.ok("{ systemMode }"))["systemMode"] == "READ_ONLY"  # nothing ran
+    response = await gateway.client.post("/graphql", json={"query": document, "operationName": "A"},
+                                         headers={"Authorization": f"Bearer {gateway.token()}"})
+    assert response.json() == {"data": {"systemMode": "READ_ONLY"}}
