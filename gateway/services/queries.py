@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -96,6 +97,7 @@ class QueryService:
         self._max_rows = max_rows
         self._ttl = timedelta(seconds=preview_ttl_seconds)
         self.cache = PlanCache(maxsize=2048)
+        self._recent = RecentPreviews(maxsize=2048)
 
     # --- planning ------------------------------------------------------------------------
 
@@ -159,6 +161,7 @@ class QueryService:
         async with self._deps.uow() as uow:
             await uow.queries.add_preview(stored)
             await uow.commit()
+        self._recent.put(stored, planned)
         metrics.QUERY_PREVIEW_VIEWED.inc()
         for guardrail in planned.guardrails:
             metrics.QUERY_GUARDRAIL_TRIGGERED.labels(type=guardrail.type).inc()
@@ -229,8 +232,17 @@ class QueryService:
     # --- execution -----------------------------------------------------------------------
 
     async def execute(self, principal: Principal, preview_id: str, overrides: Sequence[str] = ()) -> QueryResult:
-        stored, snapshot = await self._stored_and_snapshot(principal, preview_id)
-        return await self._run(principal, stored, plan_from_json(stored.plan), overrides, snapshot)
+        recent = self._recent.get(preview_id)
+        if recent is not None:
+            # A stored preview never changes: only the catalog epoch needs reading (one transaction).
+            require(principal, Capability.QUERY)
+            stored, planned = _own(principal, preview_id, recent[0]), recent[1]
+            snapshot = await self._catalog.snapshot(max_age=0)
+        else:
+            stored, snapshot = await self._stored_and_snapshot(principal, preview_id)
+            planned = plan_from_json(stored.plan)
+            self._recent.put(stored, planned)
+        return await self._run(principal, stored, planned, overrides, snapshot)
 
     async def execute_without_preview(self, principal: Principal, sql: str, reason: str, *,
                                       dialect: str | None = None, pins: Sequence[Pin] = (),
@@ -315,6 +327,31 @@ class QueryService:
                 request_id=principal.request_id, at=self._deps.clock()))
             await uow.commit()
         return execution_id
+
+
+class RecentPreviews:
+    """Stored previews this worker wrote or read lately, with their plans decoded.
+
+    A stored preview row is never updated or deleted, so a copy stays exact; executing one
+    still reads the catalog epoch (STALE_PREVIEW after any promotion, from any worker) and
+    still checks who may run it. Bounded, least recently used out first.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._entries: OrderedDict[str, tuple[StoredPreview, Plan]] = OrderedDict()
+
+    def get(self, preview_id: str) -> tuple[StoredPreview, Plan] | None:
+        entry = self._entries.get(preview_id)
+        if entry is not None:
+            self._entries.move_to_end(preview_id)
+        return entry
+
+    def put(self, stored: StoredPreview, planned: Plan) -> None:
+        self._entries[stored.id] = (stored, planned)
+        self._entries.move_to_end(stored.id)
+        while len(self._entries) > self._maxsize:
+            self._entries.popitem(last=False)
 
 
 def _own(principal: Principal, preview_id: str, stored: StoredPreview | None) -> StoredPreview:

@@ -37,18 +37,18 @@ def test_equals_converting_every_value(rows: list[list[Any]]) -> None:
 
 
 def test_json_native_columns_come_back_untouched() -> None:
-    rows = [[1, "a", None, True, 2.5], [2, None, "x", False, None]]
+    rows: list[list[Any]] = [[1, "a", None, True, 2.5], [2, None, "x", False, None]]
     assert json_rows(rows) is rows
 
 
 def test_a_column_that_changes_type_after_its_first_value_is_still_converted() -> None:
     # SQLite types per value: the first rows say nothing certain about the later ones.
-    rows = [[1, 1.5], [2, 2.5], [b"\x00\x01", float("inf")], [dt.date(2024, 1, 2), float("nan")]]
+    rows: list[list[Any]] = [[1, 1.5], [2, 2.5], [b"\x00\x01", float("inf")], [dt.date(2024, 1, 2), float("nan")]]
     assert json_rows(rows) == [[1, 1.5], [2, 2.5], ["AAE=", "inf"], ["2024-01-02", "nan"]]
 
 
 def test_exact_decimals_stay_exact() -> None:
-    rows = [[decimal.Decimal("0.1"), decimal.Decimal("12345678901234567890.123456789")],
+    rows: list[list[Any]] = [[decimal.Decimal("0.1"), decimal.Decimal("12345678901234567890.123456789")],
             [decimal.Decimal("2.50"), None]]
     out = json_rows(rows)
     assert out == [[0.1, "12345678901234567890.123456789"], [2.5, None]]
