@@ -7,7 +7,7 @@ what the table-driven tests in ``tests/test_domain.py`` walk pair by pair.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -93,6 +93,17 @@ STATE_PROPERTIES: Mapping[TableState, StateProperties] = MappingProxyType(
 
 # Unpinned resolution order: the first state present wins.
 RESOLUTION_ORDER: tuple[TableState, ...] = (TableState.ACTIVE, TableState.READ_ONLY)
+
+
+def resolved_version_number(versions: Iterable[tuple[str, int]]) -> int | None:
+    """The version an unpinned query reaches, from (state value, version) pairs: the newest in
+    the first state of RESOLUTION_ORDER that has any, or None."""
+    pairs = list(versions)
+    for state in RESOLUTION_ORDER:
+        found = [number for value, number in pairs if value == state.value]
+        if found:
+            return max(found)
+    return None
 
 
 def can_see_state(role: Role, state: TableState) -> bool:

@@ -94,3 +94,17 @@ def test_modes() -> None:
     assert DEFAULT_MODE is SystemMode.READ_ONLY
     assert set(CAPABILITY_MODE) == {Capability.CREATE_CONTRACT, Capability.INGEST, Capability.REPLAY}
     assert set(CAPABILITY_MODE.values()) == {SystemMode.INGESTION_READY}
+
+
+@pytest.mark.parametrize(("versions", "expected"), [
+    ([("ACTIVE", 2), ("DEPRECATED", 1), ("SHADOW", 3)], 2),
+    ([("READ_ONLY", 1)], 1),
+    ([("READ_ONLY", 1), ("ACTIVE", 4)], 4),
+    ([("READ_ONLY", 1), ("READ_ONLY", 3)], 3),
+    ([("SHADOW", 1), ("DEPRECATED", 2)], None),
+    ([], None),
+])
+def test_unpinned_resolution(versions: list[tuple[str, int]], expected: int | None) -> None:
+    from gateway.domain import resolved_version_number
+
+    assert resolved_version_number(versions) == expected

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gateway import metrics
-from gateway.domain import RESOLUTION_ORDER, Capability, TableState, can_see_state, has_capability
+from gateway.domain import Capability, TableState, can_see_state, has_capability, resolved_version_number
 from gateway.errors import (
     GatewayError,
     GuardrailBlocked,
@@ -301,7 +301,7 @@ class QueryService:
                 raise StalePreview(
                     f"{used.name} v{used.version} changed since the preview (it was {used.state}); preview again.")
             if used.name not in pinned:
-                resolved = _resolved_version(table)  # type: ignore[arg-type]
+                resolved = resolved_version_number((v.state, v.version) for v in table.versions)  # type: ignore[union-attr]
                 if resolved != used.version:
                     raise StalePreview(f"{used.name} now resolves to v{resolved}, not v{used.version}; preview again.")
             if used.state == TableState.SHADOW.value and not may_view_shadow:
@@ -361,11 +361,3 @@ def _own(principal: Principal, preview_id: str, stored: StoredPreview | None) ->
         raise PreviewNotFound(f"No preview {preview_id!r} of yours; create one with previewQuery.")
     return stored
 
-
-def _resolved_version(table: object) -> int | None:
-    versions = getattr(table, "versions", ())
-    for state in RESOLUTION_ORDER:
-        found = [v.version for v in versions if v.state == state.value]
-        if found:
-            return max(found)
-    return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.domain import RESOLUTION_ORDER, STATE_PROPERTIES, Role, TableState, can_see_state
+from gateway.domain import STATE_PROPERTIES, Role, TableState, can_see_state, resolved_version_number
 from gateway.records import StateChange, TableRecord, VersionRecord
 
 
@@ -24,11 +24,8 @@ class TableView:
 
 def resolved_version(table: TableRecord) -> VersionRecord | None:
     """The version an unpinned query reaches: ACTIVE, else READ_ONLY."""
-    for state in RESOLUTION_ORDER:
-        found = table.in_state(state)
-        if found:
-            return max(found, key=lambda v: v.version)
-    return None
+    number = resolved_version_number((v.state.value, v.version) for v in table.versions)
+    return table.version(number) if number is not None else None
 
 
 def visible_versions(role: Role, table: TableRecord, include_deprecated: bool) -> tuple[VersionRecord, ...]:
