@@ -5,7 +5,7 @@ with every ``@requiresRole``/``@requiresMode``) and a public one, built through 
 documented ``Schema.get_fields`` hook, that leaves out every field carrying ``@requiresMode``
 or marked ``hidden_in_read_only``; types only those fields reach disappear with them. The
 step :func:`public_introspection` answers an introspection operation from the public schema
-when the system is READ_ONLY and the caller is below ENGINEER. Executing a hidden field is
+when the system is READ_ONLY and the caller may not see ingestion (below ENGINEER). Executing a hidden field is
 refused anyway by its guard (FORBIDDEN or MODE_DISABLED); this only keeps it out of sight.
 """
 
@@ -21,12 +21,12 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from gateway.domain import Role, SystemMode
+from gateway.domain import Capability, SystemMode, has_capability
 from gateway.graphql.directives import RequiresMode
 
 HIDDEN_MARK = "hidden_in_read_only"
-# The lowest role that introspects the full schema in READ_ONLY mode.
-FULL_SCHEMA_ROLE = Role.ENGINEER
+# Who introspects the full schema in READ_ONLY mode: whoever may see ingestion at all.
+FULL_SCHEMA_CAPABILITY = Capability.VIEW_INGESTION
 
 
 def hidden_in_read_only(field: StrawberryField) -> bool:
@@ -67,7 +67,8 @@ def public_introspection(public: strawberry.Schema) -> Callable[[ExecutionContex
         principal = getattr(context, "principal", None)
         document = ec.graphql_document
         if (ec.result is None and document is not None and principal is not None
-                and not principal.role.at_least(FULL_SCHEMA_ROLE) and is_introspection(document)
+                and not has_capability(principal.role, FULL_SCHEMA_CAPABILITY)
+                and is_introspection(document)
                 and await context.services.users.mode() is SystemMode.READ_ONLY):
             result = execute(public._schema, document, root_value=ec.root_value, context_value=context,
                              variable_values=ec.variables, operation_name=ec.operation_name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.domain import Role
+from gateway.domain import Role, TableState
 from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.base import ServiceDeps, audit
 from gateway.warehouse.demo_data import DemoSummary
@@ -37,7 +37,7 @@ async def load_demo_catalog(deps: ServiceDeps, summary: DemoSummary,
                     row_count=shape.row_count, owner=SEED_PRINCIPAL.email,
                     supersedes=previous.version if previous else None,
                     schema_version=f"{demo_version.version}.0", created_at=now, updated_at=now,
-                    deprecated_at=now if demo_version.state.value == "DEPRECATED" else None,
+                    deprecated_at=now if demo_version.state is TableState.DEPRECATED else None,
                     foreign_keys=shape.foreign_keys,
                 ))
                 await uow.tables.record_state_change(StateChange(
