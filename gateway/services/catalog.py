@@ -175,9 +175,6 @@ class CatalogService:
             self._snapshot = build_snapshot(versions, epoch, tuple(planner_join(j) for j in joins))
             return self._snapshot
 
-    def last_snapshot(self) -> CatalogSnapshot | None:
-        return self._snapshot
-
     async def snapshot_or_stale(self, *, max_age: float | None = None) -> tuple[CatalogSnapshot, bool]:
         """The snapshot, or — while the catalog database is down — the last one, marked stale.
 

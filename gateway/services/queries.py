@@ -118,6 +118,9 @@ class QueryService:
         else:
             result = plan(sql, snapshot, options)
         metrics.QUERY_LATENCY.labels(phase="plan").observe(time.perf_counter() - started)
+        # The warehouse's own estimate is taken once per plan and cached with it (until the
+        # catalog epoch moves), not re-asked on every preview of a cached plan.
+        result = await self._with_warehouse_estimate(result)
         self.cache.put(sql, options, snapshot.epoch, result)
         return result, snapshot, stale
 
@@ -149,7 +152,6 @@ class QueryService:
     async def _store_preview(self, principal: Principal, sql: str, planned: Plan, snapshot: CatalogSnapshot,
                              stale: bool, pins: Sequence[Pin], parent_id: str | None,
                              skip_reason: str | None) -> Preview:
-        planned = await self._with_warehouse_estimate(planned)
         now = self._deps.clock()
         if stale:
             return self._unstored_preview(principal, planned, pins, now)
