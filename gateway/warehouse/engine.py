@@ -10,16 +10,18 @@ progress handler as the statement timeout; on PostgreSQL a READ ONLY transaction
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import DBAPIError, DisconnectionError, NoSuchTableError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
 
 from gateway.errors import TableNotFound, Timeout, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
@@ -90,7 +92,21 @@ class Warehouse:
             conn.set_authorizer(_read_only_authorizer)
             return conn
 
-        return create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        # Read connections are pooled (a fresh one costs more than a small query, and starts with
+        # a cold page cache); one opened on a file since replaced (`spyne demo load` renames a new
+        # warehouse over the old) is dropped at checkout and opened again.
+        engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=8, max_overflow=8)
+
+        @event.listens_for(engine, "connect")
+        def _remember_file(_dbapi_connection: Any, record: Any) -> None:
+            record.info["file"] = _file_identity(database)
+
+        @event.listens_for(engine, "checkout")
+        def _same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            if record.info.get("file") != _file_identity(database):
+                raise DisconnectionError("the warehouse file was replaced or removed")
+
+        return engine
 
     async def run(self, fn: Callable[[], T]) -> T:
         return await asyncio.to_thread(fn)
@@ -161,9 +177,9 @@ class Warehouse:
     def _execute(self, sql: str, max_rows: int, timeout_ms: int) -> ResultSet:
         started = time.perf_counter()
         try:
-            with self._read_engine.connect() as conn:
+            with self._read_engine.connect() as conn, contextlib.ExitStack() as limits:
                 if self.backend == "sqlite":
-                    _arm_sqlite_deadline(conn, started + timeout_ms / 1000)
+                    limits.enter_context(_sqlite_deadline(conn, started + timeout_ms / 1000))
                 elif self.backend == "postgresql":
                     conn.execute(text("SET TRANSACTION READ ONLY"))
                     conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
@@ -215,13 +231,31 @@ def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, *_res
     return sqlite3.SQLITE_DENY
 
 
-def _arm_sqlite_deadline(conn: Any, deadline: float) -> None:
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+@contextlib.contextmanager
+def _sqlite_deadline(conn: Any, deadline: float) -> Iterator[None]:
+    """The statement timeout on SQLite: a progress handler that interrupts past ``deadline``.
+
+    Taken off again afterwards: the connection goes back to the pool, and its next user must
+    not inherit a deadline that has passed.
+    """
     raw = conn.connection.driver_connection
 
     def check() -> int:
         return 1 if time.perf_counter() > deadline else 0
 
     raw.set_progress_handler(check, 10_000)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
 
 
 def _classify(exc: DBAPIError) -> Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -78,3 +79,46 @@ async def test_postgres_query_transaction_is_read_only_and_role_is_fenced(
     finally:
         admin_only.dispose()
         fenced.dispose()
+
+
+# --- pooled SQLite read connections ------------------------------------------------------------
+
+
+async def test_sqlite_read_connections_are_reused_and_keep_their_fences(sqlite_warehouse: Warehouse) -> None:
+    for _ in range(5):
+        assert (await sqlite_warehouse.execute_read_only("SELECT v FROM t", max_rows=10)).rows == [["a"]]
+    pool = sqlite_warehouse._read_engine.pool
+    assert pool.checkedin() >= 1 and pool.checkedin() < 5  # type: ignore[attr-defined]
+    with pytest.raises(WarehouseError):  # a reused connection is as read-only as a new one
+        await sqlite_warehouse.execute_read_only("DELETE FROM t", max_rows=10)
+
+
+async def test_a_timed_out_query_leaves_no_deadline_on_its_pooled_connection(sqlite_warehouse: Warehouse) -> None:
+    slow = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) "
+            "SELECT COUNT(*) FROM n")
+    from gateway.errors import Timeout
+
+    with pytest.raises(Timeout):
+        await sqlite_warehouse.execute_read_only(slow, max_rows=10, timeout_ms=20)
+    # The same pooled connection, used past the old deadline by anything that sets none of its own
+    # (ping, say), is not interrupted by the handler that query left behind.
+    await asyncio.sleep(0.05)
+    from sqlalchemy import text
+
+    with sqlite_warehouse._read_engine.connect() as conn:
+        assert conn.execute(text(slow.replace("50000000", "200000"))).scalar_one() == 200000
+
+
+async def test_a_warehouse_file_replaced_underneath_is_read_afresh(tmp_path: Path,
+                                                                   sqlite_warehouse: Warehouse) -> None:
+    assert (await sqlite_warehouse.execute_read_only("SELECT v FROM t", max_rows=10)).rows == [["a"]]
+    path = Path(sqlite_warehouse.url.removeprefix("sqlite:///"))
+    replacement = tmp_path / "new.db"
+    with sqlite3.connect(replacement) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        conn.execute("INSERT INTO t VALUES (1, 'b')")
+    replacement.replace(path)  # as `spyne demo load` does: a new file renamed over the old
+    assert (await sqlite_warehouse.execute_read_only("SELECT v FROM t", max_rows=10)).rows == [["b"]]
+    path.unlink()
+    with pytest.raises(WarehouseError):
+        await sqlite_warehouse.execute_read_only("SELECT v FROM t", max_rows=10)
