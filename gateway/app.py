@@ -47,7 +47,7 @@ from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
 from gateway.services.users import UsersService
 from gateway.settings import Settings
-from gateway.store.engine import create_catalog_engine, migrations_current
+from gateway.store.engine import create_catalog_engine, create_sync_catalog_engine, migrations_current
 from gateway.store.unit_of_work import UnitOfWorkFactory
 from gateway.warehouse.engine import Warehouse
 
@@ -59,7 +59,8 @@ def build_services(settings: Settings) -> Services:
     engine = create_catalog_engine(settings.catalog_url)
     warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
                           query_url=settings.warehouse_query_url)
-    deps = ServiceDeps(uow=UnitOfWorkFactory(engine), warehouse=warehouse)
+    deps = ServiceDeps(uow=UnitOfWorkFactory(engine, create_sync_catalog_engine(settings.catalog_url)),
+                       warehouse=warehouse)
     EventRelay(deps.uow, deps.events)  # live events reach every worker through the catalog's outbox
     verifier = TokenVerifier(
         dev_secret=None if settings.oidc_enabled else settings.dev_secret,
@@ -199,7 +200,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         yield
         mark_worker_exit()
         services.deps.warehouse.dispose()
-        await services.deps.uow.engine.dispose()
+        await services.deps.uow.dispose()
 
     routes = [
         Route("/healthz", healthz),

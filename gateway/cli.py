@@ -50,7 +50,7 @@ async def with_services(fn: Callable[[Any], Any]) -> Any:
         return await fn(services)
     finally:
         services.deps.warehouse.dispose()
-        await services.deps.uow.engine.dispose()
+        await services.deps.uow.dispose()
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -5,19 +5,23 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Generic, TypeVar
 
-from planner.model import Plan, PlanOptions
+from planner.model import PlanOptions
+
+Planned = TypeVar("Planned")
 
 
-class PlanCache:
+class PlanCache(Generic[Planned]):
     """Plans by (normalised SQL, dialect, warehouse dialect, pins, may_view_shadow, max_rows, epoch).
 
-    The catalog epoch changes whenever a version flips, so a stale plan is never a hit.
+    The catalog epoch changes whenever a version flips, so a stale plan is never a hit. What is
+    cached is a :class:`Plan`, or whatever a caller keeps made from one alongside it.
     """
 
     def __init__(self, maxsize: int = 1024) -> None:
         self.maxsize = maxsize
-        self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+        self._plans: OrderedDict[Hashable, Planned] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -29,7 +33,7 @@ class PlanCache:
                 tuple(sorted((p.table.lower(), p.version) for p in options.pins)),
                 options.may_view_shadow, options.max_rows, options.max_sql_bytes, options.thresholds, epoch)
 
-    def get(self, sql: str, options: PlanOptions, epoch: int = 0) -> Plan | None:
+    def get(self, sql: str, options: PlanOptions, epoch: int = 0) -> Planned | None:
         key = self.key(sql, options, epoch)
         with self._lock:
             found = self._plans.get(key)
@@ -40,7 +44,7 @@ class PlanCache:
             self.hits += 1
             return found
 
-    def put(self, sql: str, options: PlanOptions, epoch: int, plan: Plan) -> None:
+    def put(self, sql: str, options: PlanOptions, epoch: int, plan: Planned) -> None:
         key = self.key(sql, options, epoch)
         with self._lock:
             self._plans[key] = plan

@@ -14,6 +14,8 @@ from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.join_evidence import planner_join
 from gateway.services.visibility import TableView, table_view
+from gateway.store.batching import SharedRead
+from gateway.store.system import read_epoch
 from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.naming import is_shadow_space, logical_name_problem
 from planner.catalog import AcceptedJoin, CatalogSnapshot, Column
@@ -60,6 +62,8 @@ class CatalogService:
         self._epoch_poll_seconds = epoch_poll_seconds
         self._epoch_checked_at = float("-inf")
         self._invalidations = 0
+        # Requests that need the epoch at the same moment share one read of it.
+        self._read_epoch = SharedRead(self._epoch_now)
         deps.uow.on_epoch_committed(self.invalidate)
 
     def invalidate(self) -> None:
@@ -151,8 +155,20 @@ class CatalogService:
         current = self._snapshot
         if current is not None and time.monotonic() - self._epoch_checked_at < window:
             return current
+        if current is not None and await self._read_epoch() == current.epoch:
+            return current
         async with self._deps.uow() as uow:
             return await self.snapshot_in(uow)
+
+    async def _epoch_now(self) -> int:
+        checked_at, invalidations = time.monotonic(), self._invalidations
+        epoch = await self._deps.uow.transaction(read_epoch)
+        self._checked(checked_at, invalidations)
+        return epoch
+
+    def _checked(self, checked_at: float, invalidations: int) -> None:
+        if invalidations == self._invalidations:  # no local commit raced this read
+            self._epoch_checked_at = checked_at
 
     async def snapshot_in(self, uow: UnitOfWork) -> CatalogSnapshot:
         """The snapshot as of the epoch read now, in the caller's unit of work.
@@ -162,8 +178,7 @@ class CatalogService:
         """
         checked_at, invalidations = time.monotonic(), self._invalidations
         epoch = await uow.system.epoch()
-        if invalidations == self._invalidations:  # no local commit raced this read
-            self._epoch_checked_at = checked_at
+        self._checked(checked_at, invalidations)
         current = self._snapshot
         if current is not None and current.epoch == epoch:
             return current

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from gateway import metrics
 from gateway.domain import Capability, TableState, can_see_state, has_capability, resolved_version_number
@@ -31,7 +32,8 @@ from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit, aware
 from gateway.services.catalog import CatalogService
 from gateway.services.query_codec import json_rows, plan_from_json, plan_to_json
-from gateway.store.queries import NewExecution, StoredPreview
+from gateway.store.batching import GroupCommit
+from gateway.store.queries import NewExecution, StoredPreview, insert_query_records
 from planner import (
     Correction,
     Explanation,
@@ -71,6 +73,14 @@ class Preview:
 
 
 @dataclass(frozen=True, slots=True)
+class CachedPlan:
+    plan: Plan
+    # The plan as a stored preview keeps it, encoded once per plan rather than per preview.
+    # Shared by every preview of this plan: never mutated.
+    stored_form: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class QueryResult:
     execution_id: int
     preview_id: str
@@ -96,8 +106,11 @@ class QueryService:
         self._catalog = catalog
         self._max_rows = max_rows
         self._ttl = timedelta(seconds=preview_ttl_seconds)
-        self.cache = PlanCache(maxsize=2048)
+        self.cache: PlanCache[CachedPlan] = PlanCache(maxsize=2048)
         self._recent = RecentPreviews(maxsize=2048)
+        # Previews and execution records that arrive together are committed together.
+        self._query_log: GroupCommit[StoredPreview | NewExecution, int | None] = GroupCommit(
+            deps.uow, insert_query_records)
 
     # --- planning ------------------------------------------------------------------------
 
@@ -107,7 +120,7 @@ class QueryService:
                            max_rows=self._max_rows)
 
     async def _plan(self, sql: str, options: PlanOptions,
-                    against: tuple[CatalogSnapshot, bool] | None = None) -> tuple[Plan, CatalogSnapshot, bool]:
+                    against: tuple[CatalogSnapshot, bool] | None = None) -> tuple[CachedPlan, CatalogSnapshot, bool]:
         snapshot, stale = against or await self._catalog.snapshot_or_stale()
         cached = self.cache.get(sql, options, snapshot.epoch)
         if cached is not None:
@@ -121,8 +134,9 @@ class QueryService:
         # The warehouse's own estimate is taken once per plan and cached with it (until the
         # catalog epoch moves), not re-asked on every preview of a cached plan.
         result = await self._with_warehouse_estimate(result)
-        self.cache.put(sql, options, snapshot.epoch, result)
-        return result, snapshot, stale
+        cached = CachedPlan(result, plan_to_json(result))
+        self.cache.put(sql, options, snapshot.epoch, cached)
+        return cached, snapshot, stale
 
     async def _with_warehouse_estimate(self, planned: Plan) -> Plan:
         rows = await self._deps.warehouse.explain_rows(planned.sql)
@@ -149,20 +163,19 @@ class QueryService:
         planned, snapshot, stale = await self._plan(sql, options, against)
         return await self._store_preview(principal, sql, planned, snapshot, stale, pins, None, None)
 
-    async def _store_preview(self, principal: Principal, sql: str, planned: Plan, snapshot: CatalogSnapshot,
+    async def _store_preview(self, principal: Principal, sql: str, cached: CachedPlan, snapshot: CatalogSnapshot,
                              stale: bool, pins: Sequence[Pin], parent_id: str | None,
                              skip_reason: str | None) -> Preview:
         now = self._deps.clock()
+        planned = cached.plan
         if stale:
             return self._unstored_preview(principal, planned, pins, now)
         stored = StoredPreview(
             id=str(uuid.uuid4()), author=principal.email, author_role=principal.role.value,
             original_sql=sql, dialect=planned.dialect, pins=tuple((p.table, p.version) for p in pins),
-            plan=plan_to_json(planned), catalog_epoch=snapshot.epoch, parent_id=parent_id,
+            plan=cached.stored_form, catalog_epoch=snapshot.epoch, parent_id=parent_id,
             skip_reason=skip_reason, created_at=now, expires_at=now + self._ttl)
-        async with self._deps.uow() as uow:
-            await uow.queries.add_preview(stored)
-            await uow.commit()
+        await self._query_log.submit(stored)
         self._recent.put(stored, planned)
         metrics.QUERY_PREVIEW_VIEWED.inc()
         for guardrail in planned.guardrails:
@@ -212,10 +225,10 @@ class QueryService:
     async def validate(self, principal: Principal, sql: str, dialect: str | None = None) -> Validation:
         require(principal, Capability.QUERY)
         try:
-            planned, _, _ = await self._plan(sql, self._options(principal, dialect, ()))
+            cached, _, _ = await self._plan(sql, self._options(principal, dialect, ()))
         except PlannerError as error:
             return Validation(valid=False, warnings=(), errors=(error,))
-        return Validation(valid=True, warnings=planned.guardrails, errors=())
+        return Validation(valid=True, warnings=cached.plan.guardrails, errors=())
 
     async def correct(self, principal: Principal, preview_id: str,
                       corrections: Sequence[Correction]) -> Preview:
@@ -317,17 +330,16 @@ class QueryService:
     async def _record(self, principal: Principal, stored: StoredPreview, planned: Plan, overrides: Sequence[str],
                       *, status: str, error: GatewayError | None = None, rows: int | None = None,
                       elapsed_ms: float | None = None) -> int:
-        async with self._deps.uow() as uow:
-            execution_id = await uow.queries.add_execution(NewExecution(
-                preview_id=stored.id, actor=principal.email, role=principal.role.value, sql=planned.sql,
-                status=status, error_code=error.code if error else None, row_count=rows, elapsed_ms=elapsed_ms,
-                tables=[{"name": t.name, "version": t.version, "state": t.state} for t in planned.tables],
-                joins=[{"left": j.left_table, "right": j.right_table, "condition": j.condition,
-                        "joinId": j.accepted_join_id, "version": j.accepted_join_version}
-                       for j in planned.joins],
-                overrides=sorted({o.upper() for o in overrides}), skip_reason=stored.skip_reason,
-                request_id=principal.request_id, at=self._deps.clock()))
-            await uow.commit()
+        execution_id = await self._query_log.submit(NewExecution(
+            preview_id=stored.id, actor=principal.email, role=principal.role.value, sql=planned.sql,
+            status=status, error_code=error.code if error else None, row_count=rows, elapsed_ms=elapsed_ms,
+            tables=[{"name": t.name, "version": t.version, "state": t.state} for t in planned.tables],
+            joins=[{"left": j.left_table, "right": j.right_table, "condition": j.condition,
+                    "joinId": j.accepted_join_id, "version": j.accepted_join_version}
+                   for j in planned.joins],
+            overrides=sorted({o.upper() for o in overrides}), skip_reason=stored.skip_reason,
+            request_id=principal.request_id, at=self._deps.clock()))
+        assert execution_id is not None
         return execution_id
 
 

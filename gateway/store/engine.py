@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -44,27 +45,45 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; foreign keys are off by default.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL never corrupts and survives process crashes; an OS crash or
+    # power loss may drop the last commits. PostgreSQL is the store for that guarantee.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 def create_catalog_engine(url: str) -> AsyncEngine:
     ensure_sqlite_dir(url)
     target = async_url(url)
     if make_url(target).get_backend_name() == "sqlite":
         engine = create_async_engine(target, poolclass=NullPool if ":memory:" in target else None,
                                      connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            # WAL lets readers run beside the one writer; foreign keys are off by default.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode NORMAL never corrupts and survives process crashes; an OS crash or
-            # power loss may drop the last commits. PostgreSQL is the store for that guarantee.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def create_sync_catalog_engine(url: str) -> Engine | None:
+    """A plain sqlite3 engine on a SQLite catalog file, for work run in one worker thread.
+
+    Through aiosqlite every statement (and every cursor, fetch and rollback) is a hop to the
+    connection's thread and back; a short transaction run whole in a thread costs one. None for
+    PostgreSQL (asyncpg does not hop threads) and for in-memory catalogs (a second engine would
+    see another database).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or ":memory:" in url:
+        return None
+    ensure_sqlite_dir(url)
+    engine = create_engine(sync_url(url), connect_args={"timeout": 30, "check_same_thread": False},
+                           pool_size=4, max_overflow=4)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def alembic_config(url: str) -> Config:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.queries_models import QueryExecutionRow, QueryPreviewRow
+
+PREVIEWS: Table = QueryPreviewRow.__table__  # type: ignore[assignment]
+EXECUTIONS: Table = QueryExecutionRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +54,6 @@ class QueriesRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add_preview(self, preview: StoredPreview) -> None:
-        self._session.add(QueryPreviewRow(
-            id=preview.id, author=preview.author, author_role=preview.author_role,
-            original_sql=preview.original_sql, dialect=preview.dialect,
-            pins=[list(p) for p in preview.pins], plan=preview.plan, catalog_epoch=preview.catalog_epoch,
-            parent_id=preview.parent_id, skip_reason=preview.skip_reason, created_at=preview.created_at,
-            expires_at=preview.expires_at))
-        await self._session.flush()
-
     async def get_preview(self, preview_id: str) -> StoredPreview | None:
         row = await self._session.get(QueryPreviewRow, preview_id)
         if row is None:
@@ -69,17 +64,6 @@ class QueriesRepository:
             catalog_epoch=row.catalog_epoch, parent_id=row.parent_id, skip_reason=row.skip_reason,
             created_at=row.created_at, expires_at=row.expires_at)
 
-    async def add_execution(self, execution: NewExecution) -> int:
-        row = QueryExecutionRow(
-            preview_id=execution.preview_id, actor=execution.actor, role=execution.role, sql=execution.sql,
-            status=execution.status, error_code=execution.error_code, row_count=execution.row_count,
-            elapsed_ms=execution.elapsed_ms, tables=execution.tables, joins=execution.joins,
-            overrides=execution.overrides, skip_reason=execution.skip_reason,
-            request_id=execution.request_id, at=execution.at)
-        self._session.add(row)
-        await self._session.flush()
-        return int(row.id)
-
     async def executions(self, *, since: datetime | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         query = select(QueryExecutionRow).order_by(QueryExecutionRow.id.desc()).limit(limit)
         if since is not None:
@@ -89,3 +73,34 @@ class QueriesRepository:
                  "error_code": r.error_code, "row_count": r.row_count, "elapsed_ms": r.elapsed_ms,
                  "tables": r.tables, "joins": r.joins, "skip_reason": r.skip_reason, "at": r.at}
                 for r in rows]
+
+
+def insert_query_records(connection: Connection, records: Sequence[StoredPreview | NewExecution]) -> list[int | None]:
+    """Many previews and execution records in at most two statements, inside the caller's
+    transaction; the execution ids (None for a preview), in the order given."""
+    previews = [_preview_values(r) for r in records if isinstance(r, StoredPreview)]
+    executions = [_execution_values(r) for r in records if isinstance(r, NewExecution)]
+    if previews:
+        connection.execute(insert(PREVIEWS), previews)
+    ids: list[int] = []
+    if executions:
+        statement = insert(EXECUTIONS).returning(EXECUTIONS.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in connection.execute(statement, executions).scalars()]
+    given = iter(ids)
+    return [next(given) if isinstance(r, NewExecution) else None for r in records]
+
+
+def _preview_values(preview: StoredPreview) -> dict[str, Any]:
+    return {"id": preview.id, "author": preview.author, "author_role": preview.author_role,
+            "original_sql": preview.original_sql, "dialect": preview.dialect,
+            "pins": [list(p) for p in preview.pins], "plan": preview.plan, "catalog_epoch": preview.catalog_epoch,
+            "parent_id": preview.parent_id, "skip_reason": preview.skip_reason,
+            "created_at": preview.created_at, "expires_at": preview.expires_at}
+
+
+def _execution_values(execution: NewExecution) -> dict[str, Any]:
+    return {"preview_id": execution.preview_id, "actor": execution.actor, "role": execution.role,
+            "sql": execution.sql, "status": execution.status, "error_code": execution.error_code,
+            "row_count": execution.row_count, "elapsed_ms": execution.elapsed_ms, "tables": execution.tables,
+            "joins": execution.joins, "overrides": execution.overrides, "skip_reason": execution.skip_reason,
+            "request_id": execution.request_id, "at": execution.at}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain import Role, SystemMode
@@ -39,6 +39,14 @@ class UsersRepository:
         return [_user(r) for r in rows]
 
 
+_EPOCH = select(CatalogEpochRow.epoch).where(CatalogEpochRow.id == 1)
+
+
+def read_epoch(connection: Connection) -> int:
+    """The catalog epoch, for :meth:`UnitOfWorkFactory.transaction` (the request path's read)."""
+    return int(connection.scalar(_EPOCH) or 0)
+
+
 def _user(row: UserRow) -> UserRecord:
     return UserRecord(email=row.email, role=Role(row.role), created_at=row.created_at,
                       updated_at=row.updated_at)
@@ -63,8 +71,7 @@ class SystemRepository:
         await self._session.flush()
 
     async def epoch(self) -> int:
-        value = await self._session.scalar(select(CatalogEpochRow.epoch).where(CatalogEpochRow.id == 1))
-        return int(value or 0)
+        return int(await self._session.scalar(_EPOCH) or 0)
 
     async def bump_epoch(self) -> None:
         self.epoch_bumped = True

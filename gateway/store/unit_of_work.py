@@ -7,9 +7,13 @@ surface as :class:`gateway.errors.Conflict`, since they mean another writer got 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import TypeVar
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,6 +25,8 @@ from gateway.store.joins import JoinsRepository
 from gateway.store.queries import QueriesRepository
 from gateway.store.system import AuditRepository, SystemRepository, UsersRepository
 from gateway.store.tables import TablesRepository
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -67,12 +73,9 @@ class UnitOfWork:
             await session.close()
         finally:
             self._session = None
-        if exc is not None and _is_conflict(exc):
-            raise Conflict(
-                "Another change to the same object was committed first; reload and try again."
-            ) from exc
-        if exc is not None and is_unreachable(exc):
-            raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
+        translated = _translated(exc) if exc is not None else None
+        if translated is not None:
+            raise translated from exc
 
     async def commit(self) -> None:
         try:
@@ -81,13 +84,19 @@ class UnitOfWork:
                 # This process learns of its own catalog changes at once; others poll the epoch.
                 self._on_epoch_committed()
         except DBAPIError as exc:
-            if is_unreachable(exc):
-                raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
-            if not _is_conflict(exc):
+            translated = _translated(exc)
+            if translated is None:
                 raise
-            raise Conflict(
-                "Another change to the same object was committed first; reload and try again."
-            ) from exc
+            raise translated from exc
+
+
+def _translated(exc: BaseException) -> Conflict | CatalogUnavailable | None:
+    """The gateway's error for a lost race or an unreachable catalog; None for anything else."""
+    if _is_conflict(exc):
+        return Conflict("Another change to the same object was committed first; reload and try again.")
+    if is_unreachable(exc):
+        return CatalogUnavailable(_UNREACHABLE_MESSAGE)
+    return None
 
 
 _UNREACHABLE_MESSAGE = "The catalog database cannot be reached right now; try again shortly."
@@ -127,10 +136,43 @@ def _is_conflict(exc: BaseException) -> bool:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sync_engine: Engine | None = None) -> None:
         self.engine = engine
+        self._sync_engine = sync_engine
+        # Its own threads: catalog work must not queue behind slow warehouse queries.
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="spyne-catalog") if sync_engine else None
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._epoch_listeners: list[Callable[[], None]] = []
+
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        """``work`` on one catalog connection in one transaction, committed when it returns.
+
+        For the request path's few Core statements (the query log, the epoch): with a SQLite
+        catalog the whole transaction runs in a catalog thread, one hop; otherwise on the async
+        engine. Errors come out as they do from a unit of work (Conflict, CatalogUnavailable).
+        """
+        try:
+            if self._threads is not None:
+                return await asyncio.get_running_loop().run_in_executor(self._threads, self._in_thread, work)
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work)
+        except DBAPIError as exc:
+            translated = _translated(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
+
+    def _in_thread(self, work: Callable[[Connection], T]) -> T:
+        assert self._sync_engine is not None
+        with self._sync_engine.begin() as connection:
+            return work(connection)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
     def on_epoch_committed(self, listener: Callable[[], None]) -> None:
         self._epoch_listeners.append(listener)

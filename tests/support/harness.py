@@ -67,4 +67,4 @@ async def start_gateway(catalog_url: str, warehouse_url: str, **overrides: Any) 
 async def stop_gateway(gateway: Gateway) -> None:
     await gateway.client.aclose()
     gateway.services.deps.warehouse.dispose()
-    await gateway.services.deps.uow.engine.dispose()
+    await gateway.services.deps.uow.dispose()
