@@ -16,6 +16,7 @@ from gateway.services.join_evidence import planner_join
 from gateway.services.visibility import TableView, table_view
 from gateway.store.batching import SharedRead
 from gateway.store.system import read_epoch
+from gateway.store.tables import table_listing, table_with_history
 from gateway.store.unit_of_work import UnitOfWork
 from gateway.warehouse.naming import is_shadow_space, logical_name_problem
 from planner.catalog import AcceptedJoin, CatalogSnapshot, Column
@@ -86,9 +87,8 @@ class CatalogService:
         if not 1 <= first <= MAX_PAGE:
             raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE}.")
         after_name = decode_cursor(after) if after else None
-        async with self._deps.uow() as uow:
-            records = await uow.tables.page(search=search, states=states, after=after_name, limit=first + 1)
-            total = await uow.tables.count(search=search, states=states)
+        records, total = await self._deps.uow.transaction(lambda session: table_listing(
+            session, search=search, states=states, after=after_name, limit=first + 1))
         views = [v for r in records[:first]
                  if (v := table_view(principal.role, r, include_deprecated=include_deprecated))]
         return TablePage(
@@ -101,9 +101,8 @@ class CatalogService:
     async def get_table(self, principal: Principal, name: str, *, include_deprecated: bool = True,
                         with_history: bool = True) -> TableView:
         require(principal, Capability.READ_CATALOG)
-        async with self._deps.uow() as uow:
-            record = await uow.tables.get(name.lower())
-            history = tuple(await uow.tables.history(name.lower())) if record and with_history else ()
+        record, history = await self._deps.uow.transaction(
+            lambda session: table_with_history(session, name, with_history=with_history))
         view = table_view(principal.role, record, include_deprecated=include_deprecated,
                           history=history) if record else None
         if view is None:

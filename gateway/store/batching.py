@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from gateway.errors import CatalogUnavailable
 from gateway.store.unit_of_work import UnitOfWorkFactory
@@ -34,10 +34,10 @@ log = logging.getLogger("spyne.store")
 
 
 class GroupCommit(Generic[Item, Result]):
-    """``write(connection, items)`` stores a batch and returns one result per item, in order;
+    """``write(session, items)`` stores a batch and returns one result per item, in order;
     it runs in one :meth:`UnitOfWorkFactory.transaction`."""
 
-    def __init__(self, uow: UnitOfWorkFactory, write: Callable[[Connection, Sequence[Item]], Sequence[Result]],
+    def __init__(self, uow: UnitOfWorkFactory, write: Callable[[Session, Sequence[Item]], Sequence[Result]],
                  *, max_batch: int = 256) -> None:
         self._uow = uow
         self._write = write
@@ -72,7 +72,7 @@ class GroupCommit(Generic[Item, Result]):
     async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]
         try:
-            results = await self._uow.transaction(lambda connection: self._write(connection, items))
+            results = await self._uow.transaction(lambda session: self._write(session, items))
         except Exception as exc:
             if len(batch) == 1 or isinstance(exc, CatalogUnavailable):
                 for _, future in batch:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.store.queries_models import QueryExecutionRow, QueryPreviewRow
 
@@ -75,9 +76,10 @@ class QueriesRepository:
                 for r in rows]
 
 
-def insert_query_records(connection: Connection, records: Sequence[StoredPreview | NewExecution]) -> list[int | None]:
+def insert_query_records(session: Session, records: Sequence[StoredPreview | NewExecution]) -> list[int | None]:
     """Many previews and execution records in at most two statements, inside the caller's
     transaction; the execution ids (None for a preview), in the order given."""
+    connection = session.connection()
     previews = [_preview_values(r) for r in records if isinstance(r, StoredPreview)]
     executions = [_execution_values(r) for r in records if isinstance(r, NewExecution)]
     if previews:

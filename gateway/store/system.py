@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.domain import Role, SystemMode
 from gateway.records import AuditEvent, NewAuditEvent, UserRecord
@@ -42,9 +43,9 @@ class UsersRepository:
 _EPOCH = select(CatalogEpochRow.epoch).where(CatalogEpochRow.id == 1)
 
 
-def read_epoch(connection: Connection) -> int:
+def read_epoch(session: Session) -> int:
     """The catalog epoch, for :meth:`UnitOfWorkFactory.transaction` (the request path's read)."""
-    return int(connection.scalar(_EPOCH) or 0)
+    return int(session.scalar(_EPOCH) or 0)
 
 
 def _user(row: UserRow) -> UserRecord:

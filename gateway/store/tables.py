@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.domain import TableState
 from gateway.records import (
@@ -60,13 +61,79 @@ def _table_record(row: LogicalTableRow) -> TableRecord:
     )
 
 
+# Reads written once, against a sync session: the request path runs them in one
+# UnitOfWorkFactory.transaction, a unit of work through ``run_sync``.
+
+
+def _listing(search: str | None, states: Iterable[TableState]):  # type: ignore[no-untyped-def]
+    has_visible = exists().where(
+        TableVersionRow.table_id == LogicalTableRow.id,
+        TableVersionRow.state.in_([s.value for s in states]),
+    )
+    query = select(LogicalTableRow).where(has_visible)
+    if search:
+        query = query.where(LogicalTableRow.name.contains(search.lower(), autoescape=True))
+    return query
+
+
+def table_page(session: Session, *, search: str | None, states: Iterable[TableState], after: str | None,
+               limit: int) -> list[TableRecord]:
+    """Tables with a version in one of ``states``, by name, after ``after``."""
+    query = _listing(search, list(states)).order_by(LogicalTableRow.name).limit(limit)
+    if after is not None:
+        query = query.where(LogicalTableRow.name > after)
+    return [_table_record(r) for r in session.scalars(query).all()]
+
+
+def table_count(session: Session, *, search: str | None, states: Iterable[TableState]) -> int:
+    query = select(func.count()).select_from(_listing(search, list(states)).subquery())
+    return int(session.scalar(query) or 0)
+
+
+def table_listing(session: Session, *, search: str | None, states: Iterable[TableState], after: str | None,
+                  limit: int) -> tuple[list[TableRecord], int]:
+    """A page of :func:`table_page` and the :func:`table_count` of all pages, in one transaction."""
+    return (table_page(session, search=search, states=states, after=after, limit=limit),
+            table_count(session, search=search, states=states))
+
+
+def table_with_history(session: Session, name: str, *, with_history: bool) -> tuple[TableRecord | None,
+                                                                                     tuple[StateChange, ...]]:
+    record = table_record(session, name)
+    return record, tuple(table_history(session, name)) if record and with_history else ()
+
+
+def table_record(session: Session, name: str) -> TableRecord | None:
+    row = _table_row(session, name)
+    return _table_record(row) if row else None
+
+
+def table_history(session: Session, name: str) -> list[StateChange]:
+    table_row = _table_row(session, name)
+    if table_row is None:
+        return []
+    rows = session.scalars(select(StateHistoryRow).where(StateHistoryRow.table_id == table_row.id)
+                           .order_by(StateHistoryRow.id)).all()
+    return [
+        StateChange(table=table_row.name, version=r.version,
+                    from_state=TableState(r.from_state) if r.from_state else None,
+                    to_state=TableState(r.to_state), transition=r.transition, actor=r.actor,
+                    reason=r.reason, at=r.at)
+        for r in rows
+    ]
+
+
+def _table_row(session: Session, name: str) -> LogicalTableRow | None:
+    return session.scalar(select(LogicalTableRow).where(LogicalTableRow.name == name.lower())
+                          .execution_options(populate_existing=True))
+
+
 class TablesRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def get(self, name: str) -> TableRecord | None:
-        row = await self._row(name)
-        return _table_record(row) if row else None
+        return await self._session.run_sync(table_record, name)
 
     async def all_versions(self) -> list[VersionRecord]:
         result = await self._session.execute(
@@ -74,27 +141,13 @@ class TablesRepository:
         )
         return [_version_record(name, row) for name, row in result.all()]
 
-    def _listing(self, search: str | None, states: Iterable[TableState]):  # type: ignore[no-untyped-def]
-        has_visible = exists().where(
-            TableVersionRow.table_id == LogicalTableRow.id,
-            TableVersionRow.state.in_([s.value for s in states]),
-        )
-        query = select(LogicalTableRow).where(has_visible)
-        if search:
-            query = query.where(LogicalTableRow.name.contains(search.lower(), autoescape=True))
-        return query
-
     async def page(self, *, search: str | None, states: Iterable[TableState], after: str | None,
                    limit: int) -> list[TableRecord]:
-        query = self._listing(search, list(states)).order_by(LogicalTableRow.name).limit(limit)
-        if after is not None:
-            query = query.where(LogicalTableRow.name > after)
-        rows = (await self._session.scalars(query)).all()
-        return [_table_record(r) for r in rows]
+        return await self._session.run_sync(lambda session: table_page(
+            session, search=search, states=states, after=after, limit=limit))
 
     async def count(self, *, search: str | None, states: Iterable[TableState]) -> int:
-        query = select(func.count()).select_from(self._listing(search, list(states)).subquery())
-        return int((await self._session.scalar(query)) or 0)
+        return await self._session.run_sync(lambda session: table_count(session, search=search, states=states))
 
     async def physical_name_taken(self, physical_name: str) -> bool:
         query = select(TableVersionRow.id).where(
@@ -174,22 +227,7 @@ class TablesRepository:
         await self._session.flush()
 
     async def history(self, table: str) -> list[StateChange]:
-        table_row = await self._row(table)
-        if table_row is None:
-            return []
-        rows = (
-            await self._session.scalars(
-                select(StateHistoryRow).where(StateHistoryRow.table_id == table_row.id)
-                .order_by(StateHistoryRow.id)
-            )
-        ).all()
-        return [
-            StateChange(table=table, version=r.version,
-                        from_state=TableState(r.from_state) if r.from_state else None,
-                        to_state=TableState(r.to_state), transition=r.transition, actor=r.actor,
-                        reason=r.reason, at=r.at)
-            for r in rows
-        ]
+        return await self._session.run_sync(table_history, table)
 
     async def add_promotion(self, table: str, promoted: int, previous: int | None, actor: str,
                             at: datetime) -> None:
@@ -220,10 +258,7 @@ class TablesRepository:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def _row(self, name: str) -> LogicalTableRow | None:
-        return await self._session.scalar(
-            select(LogicalTableRow).where(LogicalTableRow.name == name.lower())
-            .execution_options(populate_existing=True)
-        )
+        return await self._session.run_sync(_table_row, name)
 
     async def _require_row(self, name: str) -> LogicalTableRow:
         row = await self._row(name)

@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import CatalogUnavailable, Conflict
 from gateway.store.dashboard import DashboardRepository
@@ -142,20 +143,23 @@ class UnitOfWorkFactory:
         # Its own threads: catalog work must not queue behind slow warehouse queries.
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="spyne-catalog") if sync_engine else None
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._sync_sessions = sessionmaker(sync_engine, expire_on_commit=False) if sync_engine else None
         self._epoch_listeners: list[Callable[[], None]] = []
 
-    async def transaction(self, work: Callable[[Connection], T]) -> T:
-        """``work`` on one catalog connection in one transaction, committed when it returns.
+    async def transaction(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in one transaction, committed when it returns; its result.
 
-        For the request path's few Core statements (the query log, the epoch): with a SQLite
-        catalog the whole transaction runs in a catalog thread, one hop; otherwise on the async
-        engine. Errors come out as they do from a unit of work (Conflict, CatalogUnavailable).
+        For the request path's reads and writes (the query log, the epoch, catalog listings),
+        written as plain functions of a sync session in ``store/``: with a SQLite catalog the
+        whole transaction runs in a catalog thread, one hop (through aiosqlite every cursor,
+        execute, fetch and rollback is a hop of its own); otherwise on the async engine
+        (``run_sync``). Errors come out as from a unit of work (Conflict, CatalogUnavailable).
         """
         try:
             if self._threads is not None:
                 return await asyncio.get_running_loop().run_in_executor(self._threads, self._in_thread, work)
-            async with self.engine.begin() as connection:
-                return await connection.run_sync(work)
+            async with self._sessions() as session, session.begin():
+                return await session.run_sync(work)
         except DBAPIError as exc:
             translated = _translated(exc)
             if translated is None:
@@ -164,10 +168,10 @@ class UnitOfWorkFactory:
         except (ConnectionError, TimeoutError, OSError) as exc:
             raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
 
-    def _in_thread(self, work: Callable[[Connection], T]) -> T:
-        assert self._sync_engine is not None
-        with self._sync_engine.begin() as connection:
-            return work(connection)
+    def _in_thread(self, work: Callable[[Session], T]) -> T:
+        assert self._sync_sessions is not None
+        with self._sync_sessions() as session, session.begin():
+            return work(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
