@@ -45,7 +45,7 @@ _EPOCH = select(CatalogEpochRow.epoch).where(CatalogEpochRow.id == 1)
 
 def read_epoch(session: Session) -> int:
     """The catalog epoch, for :meth:`UnitOfWorkFactory.transaction` (the request path's read)."""
-    return int(session.scalar(_EPOCH) or 0)
+    return int(session.connection().scalar(_EPOCH) or 0)
 
 
 def _user(row: UserRow) -> UserRecord:
