@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,8 @@ from gateway.store.models import (
 )
 
 
-def _version_record(table: str, row: TableVersionRow) -> VersionRecord:
+def _version_record(table: str, row: Any) -> VersionRecord:
+    """A version from its ORM object or its Core row (the same attribute names)."""
     return VersionRecord(
         table=table,
         version=row.version,
@@ -52,42 +54,67 @@ def _foreign_keys_json(foreign_keys: Sequence[ForeignKeyInfo]) -> list[dict[str,
              "referred_columns": list(fk.referred_columns)} for fk in foreign_keys]
 
 
-def _table_record(row: LogicalTableRow) -> TableRecord:
-    return TableRecord(
-        name=row.name,
-        description=row.description,
-        created_at=row.created_at,
-        versions=tuple(_version_record(row.name, v) for v in row.versions),
-    )
-
-
 # Reads written once, against a sync session: the request path runs them in one
-# UnitOfWorkFactory.transaction, a unit of work through ``run_sync``.
+# UnitOfWorkFactory.transaction, a unit of work through ``run_sync``. They are Core statements
+# built once (the ORM's loading machinery cost more than the queries): a page of tables, then
+# the versions of those tables, and records are built from the rows.
+
+_TABLES: Table = LogicalTableRow.__table__  # type: ignore[assignment]
+_VERSIONS: Table = TableVersionRow.__table__  # type: ignore[assignment]
+_HAS_VISIBLE_VERSION = exists().where(_VERSIONS.c.table_id == _TABLES.c.id,
+                                      _VERSIONS.c.state.in_(bindparam("states", expanding=True)))
+_NAME_LIKE = _TABLES.c.name.like(bindparam("pattern"), escape="/")
+_TABLE_COLUMNS = (_TABLES.c.id, _TABLES.c.name, _TABLES.c.description, _TABLES.c.created_at)
+_PAGES = {(search, after): select(*_TABLE_COLUMNS).where(
+              _HAS_VISIBLE_VERSION, *([_NAME_LIKE] if search else []),
+              *([_TABLES.c.name > bindparam("after")] if after else []))
+          .order_by(_TABLES.c.name).limit(bindparam("limit"))
+          for search in (False, True) for after in (False, True)}
+_COUNTS = {search: select(func.count()).select_from(_TABLES).where(
+               _HAS_VISIBLE_VERSION, *([_NAME_LIKE] if search else []))
+           for search in (False, True)}
+_BY_NAME = select(*_TABLE_COLUMNS).where(_TABLES.c.name == bindparam("name"))
+_VERSIONS_OF = (select(_VERSIONS).where(_VERSIONS.c.table_id.in_(bindparam("ids", expanding=True)))
+                .order_by(_VERSIONS.c.table_id, _VERSIONS.c.version))
 
 
-def _listing(search: str | None, states: Iterable[TableState]):  # type: ignore[no-untyped-def]
-    has_visible = exists().where(
-        TableVersionRow.table_id == LogicalTableRow.id,
-        TableVersionRow.state.in_([s.value for s in states]),
-    )
-    query = select(LogicalTableRow).where(has_visible)
+def _like_pattern(search: str) -> str:
+    escaped = search.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _listing_parameters(search: str | None, states: Iterable[TableState]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"states": [s.value for s in states]}
     if search:
-        query = query.where(LogicalTableRow.name.contains(search.lower(), autoescape=True))
-    return query
+        parameters["pattern"] = _like_pattern(search)
+    return parameters
+
+
+def _records(session: Session, tables: Sequence[Any]) -> list[TableRecord]:
+    """Records of the given table rows, with all their versions (one more statement)."""
+    if not tables:
+        return []
+    names = {t.id: t.name for t in tables}
+    versions: dict[int, list[VersionRecord]] = {t.id: [] for t in tables}
+    for v in session.connection().execute(_VERSIONS_OF, {"ids": list(names)}):
+        versions[v.table_id].append(_version_record(names[v.table_id], v))
+    return [TableRecord(name=t.name, description=t.description, created_at=t.created_at,
+                        versions=tuple(versions[t.id])) for t in tables]
 
 
 def table_page(session: Session, *, search: str | None, states: Iterable[TableState], after: str | None,
                limit: int) -> list[TableRecord]:
     """Tables with a version in one of ``states``, by name, after ``after``."""
-    query = _listing(search, list(states)).order_by(LogicalTableRow.name).limit(limit)
+    parameters = {**_listing_parameters(search, states), "limit": limit}
     if after is not None:
-        query = query.where(LogicalTableRow.name > after)
-    return [_table_record(r) for r in session.scalars(query).all()]
+        parameters["after"] = after
+    statement = _PAGES[(bool(search), after is not None)]
+    return _records(session, session.connection().execute(statement, parameters).all())
 
 
 def table_count(session: Session, *, search: str | None, states: Iterable[TableState]) -> int:
-    query = select(func.count()).select_from(_listing(search, list(states)).subquery())
-    return int(session.scalar(query) or 0)
+    statement = _COUNTS[bool(search)]
+    return int(session.connection().execute(statement, _listing_parameters(search, states)).scalar_one())
 
 
 def table_listing(session: Session, *, search: str | None, states: Iterable[TableState], after: str | None,
@@ -104,8 +131,8 @@ def table_with_history(session: Session, name: str, *, with_history: bool) -> tu
 
 
 def table_record(session: Session, name: str) -> TableRecord | None:
-    row = _table_row(session, name)
-    return _table_record(row) if row else None
+    found = session.connection().execute(_BY_NAME, {"name": name.lower()}).all()
+    return _records(session, found)[0] if found else None
 
 
 def table_history(session: Session, name: str) -> list[StateChange]:

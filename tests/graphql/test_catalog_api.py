@@ -55,6 +55,17 @@ async def test_deprecated_hidden_unless_asked(gateway: Gateway) -> None:
     assert sorted(v["state"] for v in data["tables"]["nodes"][0]["versions"]) == ["ACTIVE", "DEPRECATED"]
 
 
+async def test_search_matches_names_literally_and_counts_what_it_lists(gateway: Gateway) -> None:
+    async def names(search: str) -> tuple[list[str], int]:
+        tables = (await gateway.ok(TABLES, _vars(search=search), role="VIEWER"))["tables"]
+        return [t["name"] for t in tables["nodes"]], tables["totalCount"]
+
+    assert await names("ORDER") == (["order_items", "orders"], 2)  # case folded, a substring anywhere
+    assert await names("r_i") == (["order_items"], 1)  # `_` is a letter here, not a wildcard
+    for wildcard in ("%", "_s", "/", "ord%s"):
+        assert await names(wildcard) == ([], 0), wildcard
+
+
 async def test_table_shows_columns_keys_and_history(gateway: Gateway) -> None:
     data = await gateway.ok(TABLE, {"name": "customers"}, role="VIEWER")
     table = data["table"]
