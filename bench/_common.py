@@ -212,19 +212,25 @@ async def bounded_load(url: str, pick: Callable[[int], Op], *, concurrency: int,
     tally = Tally()
     started = 0
     deadline = time.perf_counter() + duration
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # A client (with one connection) per worker: one shared pool of N connections costs the
+    # client O(N) per request, and at N = 64 the load generator, not the server, was saturated.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(concurrency)]
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        async def worker() -> None:
-            nonlocal started
-            while time.perf_counter() < deadline and started < max_requests:
-                n = started
-                started += 1
-                await pick(n)(client, tally)
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal started
+        while time.perf_counter() < deadline and started < max_requests:
+            n = started
+            started += 1
+            await pick(n)(client, tally)
 
+    try:
         begin = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(c) for c in clients))
         tally.elapsed = time.perf_counter() - begin
+    finally:
+        for client in clients:
+            await client.aclose()
     return tally
 
 
