@@ -78,7 +78,58 @@ async def healthz(request):
 app = Starlette(routes=[Route("/query", query, methods=["POST"]), Route("/healthz", healthz)])
 '''
 
+# The framework's own ceiling: strawberry over uvicorn with nothing behind it — a mutation taking an
+# input object and returning two fields, parse and validation cached, heap frozen — so that the
+# gateway's throughput can be read against what the stack itself allows on this machine.
+BARE_STRAWBERRY_APP = '''
+import gc
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
+
+
+@strawberry.input
+class PreviewQueryInput:
+    sql: str | None = None
+    dialect: str | None = None
+
+
+@strawberry.type
+class QueryPreview:
+    id: str
+    sql: str
+
+
+@strawberry.type
+class Query:
+    ok: bool = True
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def preview_query(self, input: PreviewQueryInput) -> QueryPreview:
+        return QueryPreview(id="0", sql=input.sql or "")
+
+
+schema = strawberry.Schema(Query, Mutation, extensions=[ParserCache(maxsize=64), ValidationCache(maxsize=64)])
+
+
+async def healthz(request):
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(routes=[Route("/graphql", GraphQL(schema), methods=["GET", "POST"]), Route("/healthz", healthz)])
+gc.collect()
+gc.freeze()
+'''
+
 PREVIEW = "mutation($sql: String!) { previewQuery(input: {sql: $sql}) { id sql guardrails { type requiresOverride } } }"
+PREVIEW_BARE = "mutation($sql: String!) { previewQuery(input: {sql: $sql}) { id sql } }"
 EXECUTE = "mutation($id: ID!, $o: [GuardrailType!]) { executeQuery(previewId: $id, overrides: $o) { rowCount rows } }"
 
 QUERIES = {
@@ -92,13 +143,13 @@ QUERIES = {
 
 
 class Floor:
-    def __init__(self, ws: Workspace) -> None:
-        (ws.workdir / "floor_app.py").write_text(FLOOR_APP)
+    def __init__(self, ws: Workspace, source: str = FLOOR_APP, module: str = "floor_app") -> None:
+        (ws.workdir / f"{module}.py").write_text(source)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "FLOOR_WAREHOUSE_URL": f"sqlite:///{ws.warehouse_path}"}
         self.process = subprocess.Popen(
-            [python_of_venv(), "-m", "uvicorn", "floor_app:app", "--port", str(self.port), "--log-level", "warning",
+            [python_of_venv(), "-m", "uvicorn", f"{module}:app", "--port", str(self.port), "--log-level", "warning",
              "--no-access-log"], cwd=ws.workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -254,7 +305,14 @@ def wrk_throughput(ws: Workspace, floor: Floor, server: SpyneServer, seconds: fl
 
     preview = asyncio.run(first())
     auth = {"Authorization": f"Bearer {bearer}"}
+    bare = Floor(ws, BARE_STRAWBERRY_APP, "bare_strawberry_app")
+    try:
+        bare_rate = wrk_rate(ws, bare.url + "/graphql", {"query": PREVIEW_BARE, "variables": {"sql": sql}}, {},
+                             seconds, connections)
+    finally:
+        bare.stop()
     return {
+        "strawberry alone": bare_rate,
         "floor": wrk_rate(ws, floor.url + "/query", {"sql": preview["sql"]}, {}, seconds, connections),
         "previews": wrk_rate(ws, server.url + "/graphql", {"query": PREVIEW, "variables": {"sql": sql}}, auth,
                              seconds, connections),
@@ -343,9 +401,16 @@ def main() -> int:
             rates = wrk_throughput(ws, floor, server, args.throughput_seconds, args.concurrency)
             (floor_rate, floor_bad), (previews, p_bad), (executions, e_bad) = (
                 rates["floor"], rates["previews"], rates["executions"])
+            bare_rate, bare_bad = rates["strawberry alone"]
             print(f"  the same with wrk as the client: {previews:,.0f} cached previews/s, {executions:,.0f} "
                   f"executions/s, errors {p_bad + e_bad}; the floor serving the 100-row query: "
                   f"{floor_rate:,.0f} /s (errors {floor_bad})")
+            # An execution is a GraphQL request and a query: even with no gateway logic at all it
+            # costs the framework's time plus the floor's.
+            ceiling = 1 / (1 / bare_rate + 1 / floor_rate)
+            print(f"  the stack's own ceiling: strawberry alone (a trivial mutation) {bare_rate:,.0f} /s (errors "
+                  f"{bare_bad}); previews reach {previews / bare_rate:.0%} of it; strawberry + the floor's query "
+                  f"{ceiling:,.0f} /s, executions reach {executions / ceiling:.0%} of that")
         else:
             print("  (install wrk for a load that the Python client does not limit: apt-get install wrk)")
         if previews < 2000:
