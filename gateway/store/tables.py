@@ -120,6 +120,7 @@ def table_count(session: Session, *, search: str | None, states: Iterable[TableS
 def table_listing(session: Session, *, search: str | None, states: Iterable[TableState], after: str | None,
                   limit: int) -> tuple[list[TableRecord], int]:
     """A page of :func:`table_page` and the :func:`table_count` of all pages, in one transaction."""
+    states = tuple(states)  # read twice
     return (table_page(session, search=search, states=states, after=after, limit=limit),
             table_count(session, search=search, states=states))
 

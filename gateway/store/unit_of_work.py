@@ -160,13 +160,11 @@ class UnitOfWorkFactory:
                 return await asyncio.get_running_loop().run_in_executor(self._threads, self._in_thread, work)
             async with self._sessions() as session, session.begin():
                 return await session.run_sync(work)
-        except DBAPIError as exc:
+        except Exception as exc:
             translated = _translated(exc)
             if translated is None:
                 raise
             raise translated from exc
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            raise CatalogUnavailable(_UNREACHABLE_MESSAGE) from exc
 
     def _in_thread(self, work: Callable[[Session], T]) -> T:
         assert self._sync_sessions is not None
