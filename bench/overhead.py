@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -279,8 +280,6 @@ end
 def wrk_rate(ws: Workspace, url: str, body: dict[str, Any], headers: dict[str, str], seconds: float,
              connections: int) -> tuple[float, int]:
     """Requests per second and failed responses of ``wrk`` POSTing ``body`` for ``seconds``."""
-    import json
-
     script = ws.workdir / f"wrk-{free_port()}.lua"
     lines = ["wrk.method = 'POST'", f"wrk.body = {json.dumps(json.dumps(body))}",
              "wrk.headers['Content-Type'] = 'application/json'"]

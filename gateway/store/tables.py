@@ -169,14 +169,6 @@ class TablesRepository:
         )
         return [_version_record(name, row) for name, row in result.all()]
 
-    async def page(self, *, search: str | None, states: Iterable[TableState], after: str | None,
-                   limit: int) -> list[TableRecord]:
-        return await self._session.run_sync(lambda session: table_page(
-            session, search=search, states=states, after=after, limit=limit))
-
-    async def count(self, *, search: str | None, states: Iterable[TableState]) -> int:
-        return await self._session.run_sync(lambda session: table_count(session, search=search, states=states))
-
     async def physical_name_taken(self, physical_name: str) -> bool:
         query = select(TableVersionRow.id).where(
             func.lower(TableVersionRow.physical_name) == physical_name.lower()
