@@ -25,6 +25,7 @@ from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
 from gateway.graphql.schema import build_schema
 from gateway.http.dashboard import DashboardConfig, DashboardRoutes, OidcClient
+from gateway.http.downloads import download_endpoint
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
 from gateway.http.ingest import ingest_endpoint
 from gateway.http.limits import RequestLimits, decode_json_body
@@ -36,6 +37,7 @@ from gateway.services.catalog import CatalogService
 from gateway.services.container import Services
 from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
+from gateway.services.downloads import DownloadCaps, DownloadService
 from gateway.services.drift import DriftService
 from gateway.services.drift_gate import PromotionGate
 from gateway.services.events import EventsService
@@ -68,6 +70,7 @@ def build_services(settings: Settings) -> Services:
         jwks_url=settings.jwks_url, role_claim=settings.role_claim,
     )
     catalog = CatalogService(deps)
+    queries = QueryService(deps, catalog, max_rows=settings.max_rows, preview_ttl_seconds=settings.preview_ttl_seconds)
     return Services(
         deps=deps,
         verifier=verifier,
@@ -77,13 +80,14 @@ def build_services(settings: Settings) -> Services:
                            initial_mode=settings.initial_mode),
         events=EventsService(deps.events),
         dashboard=DashboardService(deps),
-        queries=QueryService(deps, catalog, max_rows=settings.max_rows,
-                             preview_ttl_seconds=settings.preview_ttl_seconds),
+        queries=queries,
         contracts=ContractsService(deps),
         ingestion=IngestionService(deps),
         replay=ReplayService(deps, archive_dir=settings.archive_dir),
         joins=JoinsService(deps),
         drift=DriftService(deps),
+        downloads=DownloadService(deps, queries, DownloadCaps(max_rows=settings.max_export_rows,
+                                                              max_bytes=settings.max_export_bytes)),
     )
 
 
@@ -199,6 +203,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         gc.freeze()
         yield
         mark_worker_exit()
+        await services.downloads.drain()
         services.deps.warehouse.dispose()
         await services.deps.uow.dispose()
 
@@ -212,6 +217,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         graphiql_mount(),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),
+        Route("/previews/{preview_id}/result", download_endpoint(services, authenticate), methods=["POST"]),
     ]
     from starlette.routing import WebSocketRoute
 

@@ -55,6 +55,14 @@ QUERY_EXECUTED = Counter("spyne_query_executed", "Query executions, by status.",
 QUERY_CORRECTIONS = Counter("spyne_query_corrections", "Corrections applied to previews.")
 QUERY_GUARDRAIL_TRIGGERED = Counter(
     "spyne_query_guardrail_triggered", "Guardrails raised by previews, by type.", ["type"])
+QUERY_DOWNLOAD_ROWS = Counter(
+    "spyne_query_download_rows", "Rows sent by result downloads (POST /previews/{id}/result), by format.",
+    ["format"])
+QUERY_DOWNLOAD_BYTES = Counter(
+    "spyne_query_download_bytes", "Bytes sent by result downloads, by format.", ["format"])
+QUERY_DOWNLOADS = Counter(
+    "spyne_query_downloads", "Result downloads, by how they ended (ok, truncated, cancelled, failed).",
+    ["format", "outcome"])
 
 # --- lifecycle and auth ---
 PROMOTIONS = Counter("spyne_promotions", "Promotion attempts, by result.", ["result"])

@@ -28,6 +28,9 @@ class Settings:
     oidc_client_secret: str | None = None
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
+    # Downloads (POST /previews/{id}/result) have their own caps, apart from the interactive one.
+    max_export_rows: int = 5_000_000
+    max_export_bytes: int = 2 * 1024**3
     statement_timeout_ms: int = 30_000
     preview_ttl_seconds: int = 3600
     max_query_depth: int = 12
@@ -103,6 +106,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         oidc_client_secret=get("SPYNE_OIDC_CLIENT_SECRET"),
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
+        max_export_rows=integer("SPYNE_MAX_EXPORT_ROWS", defaults.max_export_rows),
+        max_export_bytes=integer("SPYNE_MAX_EXPORT_BYTES", defaults.max_export_bytes),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
     )

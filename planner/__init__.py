@@ -6,6 +6,7 @@
     PlanCache                                    LRU of plans, keyed with the catalog epoch
     build_structured(query, catalog, options) -> SQL   a structured query joined over accepted joins
     plan_structured(query, catalog, options) -> Plan   the same, then planned
+    with_row_cap(plan, max_rows) -> SQL                the plan's warehouse SQL under another row cap (downloads)
 
 Every failure is a :class:`planner.errors.PlannerError` carrying an API.md error code.
 """
@@ -37,6 +38,7 @@ from planner.model import (
     PlanOptions,
     TableUse,
 )
+from planner.rules.row_cap import with_row_cap
 from planner.structured import (
     AmbiguousJoinPath,
     InvalidStructuredQuery,
@@ -86,4 +88,5 @@ __all__ = [
     "explain",
     "plan",
     "plan_structured",
+    "with_row_cap",
 ]

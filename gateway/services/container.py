@@ -9,6 +9,7 @@ from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
 from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
+from gateway.services.downloads import DownloadService
 from gateway.services.drift import DriftService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
@@ -34,3 +35,4 @@ class Services:
     replay: ReplayService
     joins: JoinsService
     drift: DriftService
+    downloads: DownloadService

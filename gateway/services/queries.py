@@ -247,6 +247,21 @@ class QueryService:
     # --- execution -----------------------------------------------------------------------
 
     async def execute(self, principal: Principal, preview_id: str, overrides: Sequence[str] = ()) -> QueryResult:
+        stored, planned, snapshot = await self._lookup(principal, preview_id)
+        return await self._run(principal, stored, planned, overrides, snapshot)
+
+    async def runnable(self, principal: Principal, preview_id: str,
+                       overrides: Sequence[str] = ()) -> tuple[StoredPreview, Plan]:
+        """The stored preview and its plan if ``principal`` may run it now with ``overrides``.
+
+        Every check ``execute`` makes, for callers that run the plan their own way (downloads);
+        a refusal is recorded as an execution and raised, exactly as ``execute`` does.
+        """
+        stored, planned, snapshot = await self._lookup(principal, preview_id)
+        await self._check_or_refuse(principal, stored, planned, overrides, snapshot)
+        return stored, planned
+
+    async def _lookup(self, principal: Principal, preview_id: str) -> tuple[StoredPreview, Plan, CatalogSnapshot]:
         recent = self._recent.get(preview_id)
         if recent is not None:
             # A stored preview never changes: only the catalog epoch needs reading (one transaction).
@@ -257,7 +272,7 @@ class QueryService:
             stored, snapshot = await self._stored_and_snapshot(principal, preview_id)
             planned = plan_from_json(stored.plan)
             self._recent.put(stored, planned)
-        return await self._run(principal, stored, planned, overrides, snapshot)
+        return stored, planned, snapshot
 
     async def execute_without_preview(self, principal: Principal, sql: str, reason: str, *,
                                       dialect: str | None = None, pins: Sequence[Pin] = (),
@@ -273,14 +288,18 @@ class QueryService:
         stored, snapshot = await self._stored_and_snapshot(principal, preview.id)
         return await self._run(principal, stored, preview.plan, overrides, snapshot)
 
-    async def _run(self, principal: Principal, stored: StoredPreview, planned: Plan,
-                   overrides: Sequence[str], snapshot: CatalogSnapshot) -> QueryResult:
+    async def _check_or_refuse(self, principal: Principal, stored: StoredPreview, planned: Plan,
+                               overrides: Sequence[str], snapshot: CatalogSnapshot) -> None:
         try:
             self._check_runnable(principal, stored, planned, overrides, snapshot)
         except GatewayError as refused:
             await self._record(principal, stored, planned, overrides, status="REFUSED", error=refused)
             metrics.QUERY_EXECUTED.labels(status="refused").inc()
             raise
+
+    async def _run(self, principal: Principal, stored: StoredPreview, planned: Plan,
+                   overrides: Sequence[str], snapshot: CatalogSnapshot) -> QueryResult:
+        await self._check_or_refuse(principal, stored, planned, overrides, snapshot)
         started = time.perf_counter()
         try:
             result = await self._deps.warehouse.execute_read_only(planned.sql, max_rows=planned.row_cap)
@@ -326,6 +345,20 @@ class QueryService:
             raise GuardrailBlocked(
                 f"This query needs an explicit override for: {', '.join(missing)}. Read the preview's "
                 "guardrails, then pass them in `overrides` if you mean it.", missing=missing)
+
+    async def record_execution(self, principal: Principal, stored: StoredPreview, planned: Plan,
+                               overrides: Sequence[str], *, status: str, error: GatewayError | None = None,
+                               rows: int | None = None, elapsed_ms: float | None = None) -> int:
+        """One execution record, as ``execute`` writes it (for runs made elsewhere: downloads)."""
+        return await self._record(principal, stored, planned, overrides, status=status, error=error, rows=rows,
+                                  elapsed_ms=elapsed_ms)
+
+    async def finish_execution(self, execution_id: int, *, status: str, error_code: str | None = None,
+                               rows: int | None = None, elapsed_ms: float | None = None) -> None:
+        async with self._deps.uow() as uow:
+            await uow.queries.finish_execution(execution_id, status=status, error_code=error_code,
+                                               row_count=rows, elapsed_ms=elapsed_ms)
+            await uow.commit()
 
     async def _record(self, principal: Principal, stored: StoredPreview, planned: Plan, overrides: Sequence[str],
                       *, status: str, error: GatewayError | None = None, rows: int | None = None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,12 @@ class QueriesRepository:
             dialect=row.dialect, pins=tuple((str(t), int(v)) for t, v in row.pins), plan=row.plan,
             catalog_epoch=row.catalog_epoch, parent_id=row.parent_id, skip_reason=row.skip_reason,
             created_at=row.created_at, expires_at=row.expires_at)
+
+    async def finish_execution(self, execution_id: int, *, status: str, error_code: str | None,
+                               row_count: int | None, elapsed_ms: float | None) -> None:
+        """A streamed execution's outcome, known only when its last row has gone."""
+        await self._session.execute(update(EXECUTIONS).where(EXECUTIONS.c.id == execution_id).values(
+            status=status, error_code=error_code, row_count=row_count, elapsed_ms=elapsed_ms))
 
     async def executions(self, *, since: datetime | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         query = select(QueryExecutionRow).order_by(QueryExecutionRow.id.desc()).limit(limit)

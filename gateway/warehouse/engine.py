@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from gateway.errors import TableNotFound, Timeout, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, open_row_stream
 
 T = TypeVar("T")
 
@@ -196,6 +197,12 @@ class Warehouse:
         columns = tuple((n, _value_type(rows, i)) for i, n in enumerate(names))
         return ResultSet(columns=columns, rows=rows, truncated=truncated,
                          elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
+                    timeout_ms: int | None = None) -> RowStream:
+        """A streamed read of ``sql`` on a read-only connection (blocking: run it in a worker thread)."""
+        return open_row_stream(self._read_engine, self.backend, sql, batch_rows=batch_rows,
+                               timeout_ms=timeout_ms or self.statement_timeout_ms)
 
     async def explain_rows(self, sql: str) -> int | None:
         """The warehouse's own row estimate, where it has one (PostgreSQL)."""

@@ -6,8 +6,10 @@ OFFSET-only oddities) is wrapped: ``SELECT * FROM (<query>) AS _capped LIMIT cap
 
 from __future__ import annotations
 
+import sqlglot
 from sqlglot import exp
 
+from planner.model import Plan
 from planner.rules.context import RewriteContext
 
 
@@ -40,3 +42,21 @@ def _wrap(tree: exp.Expr, cap: int) -> exp.Expr:
     inner = tree.this if isinstance(tree, exp.Subquery) and not tree.alias else tree
     return (exp.select("*").from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("_capped"))))
             .limit(cap))
+
+
+
+def with_row_cap(plan: Plan, max_rows: int) -> str:
+    """The warehouse SQL of ``plan`` under another row cap: ``max_rows + 1`` instead of ``row_cap + 1``.
+
+    A download runs exactly the previewed query, but under its own cap. The analyst's own LIMIT
+    (read from the analyst's SQL) still bounds it; an outer LIMIT that is not the cap is the
+    analyst's smaller one, and the SQL is returned as it is.
+    """
+    tree = sqlglot.parse_one(plan.sql, read=plan.warehouse_dialect)
+    limit = tree.args.get("limit")
+    if limit is None or limit_value(tree) != plan.row_cap + 1:
+        return plan.sql
+    analyst_limit = limit_value(sqlglot.parse_one(plan.analyst_sql, read=plan.dialect))
+    cap = max_rows + 1 if analyst_limit is None else min(analyst_limit, max_rows + 1)
+    limit.set("expression", exp.Literal.number(cap))
+    return tree.sql(dialect=plan.warehouse_dialect)
