@@ -32,6 +32,10 @@ from planner import Plan, with_row_cap
 
 log = logging.getLogger("spyne.downloads")
 
+# The first batch decides the status line (a refusal or failure is still a JSON error then) and,
+# on engines that type per value, the column types: small enough to answer soon, large enough
+# to see most columns' values.
+FIRST_BATCH_ROWS = 8_192
 QUEUE_DEPTH = 4  # encoded batches waiting for the reader: bounds the memory of one download
 
 
@@ -61,6 +65,11 @@ class Download:
     body: AsyncIterator[bytes]
 
 
+def download_path(preview_id: str) -> str:
+    """Where a preview's full result is downloaded (``POST``; the route is mounted by the app)."""
+    return f"/previews/{preview_id}/result"
+
+
 class DownloadService:
     def __init__(self, deps: ServiceDeps, queries: QueryService, caps: DownloadCaps, *,
                  batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
@@ -80,7 +89,7 @@ class DownloadService:
             stream: RowStream = await warehouse.run(
                 lambda: warehouse.open_stream(sql, batch_rows=self._batch_rows))
             try:
-                first = await warehouse.run(lambda: next(stream.batches(), []))
+                first = await warehouse.run(lambda: next(stream.batches(FIRST_BATCH_ROWS), []))
                 encoder = encoder_for(media_type, stream.columns)
                 header = encoder.header(first)
             except BaseException:

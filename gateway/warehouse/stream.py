@@ -104,16 +104,20 @@ class RowStream:
             self.close()
             raise
 
-    def batches(self) -> Iterator[list[Sequence[Any]]]:
-        """Row batches straight from the cursor until it is exhausted, cancelled or out of time."""
+    def batches(self, first_rows: int | None = None) -> Iterator[list[Sequence[Any]]]:
+        """Row batches straight from the cursor until it is exhausted, cancelled or out of time.
+
+        ``first_rows`` sizes the first batch only (a small one gets the first byte out sooner)."""
+        size = first_rows or self._batch_rows
         while True:
             if self._cancelled.is_set():
                 raise StreamCancelled("the download was cancelled")
             with self._fetching():
-                rows = self._cursor.fetchmany(self._batch_rows)
+                rows = self._cursor.fetchmany(size)
             if not rows:
                 return
             yield rows
+            size = self._batch_rows
 
     @contextlib.contextmanager
     def _fetching(self) -> Iterator[None]:

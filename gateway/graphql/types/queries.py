@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.graphql.enums import TableState
+from gateway.services.downloads import download_path
 from gateway.services.queries import Preview
 from gateway.services.queries import QueryResult as ResultRecord
 from planner import Explanation, PlannerError
@@ -151,6 +152,12 @@ class QueryResult:
     truncated: bool
     elapsed_ms: float
     explanation: QueryExplanation
+    has_more: bool = strawberry.field(
+        description="More rows exist than `rows` holds (the interactive row cap): download them all from "
+                    "`downloadUrl`.")
+    download_url: str = strawberry.field(
+        description="Where the full result streams from: POST it with the same token and an Accept of "
+                    "application/vnd.apache.arrow.stream, text/csv or application/x-ndjson (a path on this server).")
 
     @classmethod
     def of(cls, r: ResultRecord) -> QueryResult:
@@ -158,7 +165,8 @@ class QueryResult:
                    columns=[ResultColumn(name=n, type=t) for n, t in r.columns],
                    rows=r.rows,  # type: ignore[arg-type]
                    row_count=r.row_count, truncated=r.truncated, elapsed_ms=r.elapsed_ms,
-                   explanation=QueryExplanation.of(r.explanation))
+                   explanation=QueryExplanation.of(r.explanation), has_more=r.truncated,
+                   download_url=download_path(r.preview_id))
 
 
 @strawberry.type
