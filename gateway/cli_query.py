@@ -1,22 +1,38 @@
-"""``spyne query "SQL"``: preview, confirm, execute, print — through the gateway, as yourself."""
+"""``spyne query "SQL"``: preview, confirm, execute, print — through the gateway, as yourself.
+
+``--format table|json`` runs the preview through ``executeQuery`` (at most SPYNE_MAX_ROWS rows).
+``--format csv|ndjson|arrow`` downloads every row through ``POST /previews/{id}/result`` and
+streams it to ``--output FILE`` (or stdout), with a progress line — rows, bytes, elapsed — on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
+import contextlib
 import io
 import json
 import sys
-from typing import Any, TextIO
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TextIO, cast
+
+from rich.console import Console
+from rich.table import Table
 
 from gateway.cli import command, fail
-from gateway.client import Result, SpyneClient, SpyneError, render_preview
+from gateway.client import MEDIA_TYPES, Result, SpyneClient, SpyneError, render_preview
+
+STREAMED_FORMATS = tuple(MEDIA_TYPES)  # csv, ndjson, arrow: every row, through the download
 
 
 def _query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("sql", help="one read-only SQL query, in quotes")
     p.add_argument("--yes", "-y", action="store_true", help="run without asking (guardrail overrides still needed)")
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--format", choices=["table", "json", *STREAMED_FORMATS], default="table",
+                   help="table and json: the interactive result (SPYNE_MAX_ROWS rows); csv, ndjson and arrow: "
+                        "every row, streamed")
+    p.add_argument("--output", "-o", metavar="FILE",
+                   help="write the result here (default: stdout; arrow needs a file or a pipe)")
     p.add_argument("--dialect", help="the dialect you wrote in (default: the warehouse's)")
     p.add_argument("--pin", action="append", default=[], metavar="TABLE=VERSION",
                    help="pin a table version (repeatable), e.g. --pin orders=1")
@@ -42,15 +58,27 @@ def query_cmd(args: argparse.Namespace) -> int:
         pins = _pins(args.pin)
     except ValueError as exc:
         return fail(str(exc), 2)
-    with SpyneClient(args.url, args.token) as client:
+    if args.format == "arrow" and not args.output and sys.stdout.isatty():
+        return fail("Arrow is binary: pass --output FILE (or pipe the output).", 2)
+    with SpyneClient(args.url, args.token) as client, _opened(args.output) as target:
         return run_query(client, args.sql, pins=pins, dialect=args.dialect, overrides=args.override,
                          assume_yes=args.yes, output_format=args.format, out=sys.stdout, err=sys.stderr,
-                         answer=sys.stdin)
+                         answer=sys.stdin, target=target)
+
+
+@contextlib.contextmanager
+def _opened(path: str | None) -> Iterator[IO[bytes] | None]:
+    if path is None:
+        yield None
+        return
+    with open(path, "wb") as handle:
+        yield handle
 
 
 def run_query(client: SpyneClient, sql: str, *, pins: dict[str, int], dialect: str | None,
               overrides: list[str], assume_yes: bool, output_format: str, out: TextIO, err: TextIO,
-              answer: TextIO) -> int:
+              answer: TextIO, target: IO[bytes] | None = None) -> int:
+    """``target``: where a streamed format goes (default: ``out``'s bytes)."""
     try:
         preview = client.preview(sql, dialect=dialect, pins=pins)
     except SpyneError as exc:
@@ -69,14 +97,155 @@ def run_query(client: SpyneClient, sql: str, *, pins: dict[str, int], dialect: s
         if answer.readline().strip().lower() not in ("y", "yes"):
             print("Not run.", file=err)
             return 1
+    if output_format in STREAMED_FORMATS:
+        sink = target if target is not None else _binary(out)
+        try:
+            download(client, preview.id, output_format, overrides, sink, err)
+        except SpyneError as exc:
+            return _error(exc, err)
+        return 0
     try:
         result = preview.execute(overrides)
     except SpyneError as exc:
         return _error(exc, err)
-    out.write(format_result(result, output_format))
-    note = " (truncated at the row cap)" if result.truncated else ""
+    if output_format == "table":
+        _print_table(result, out)
+    else:
+        out.write(format_result(result, output_format))
+    note = " (truncated at the row cap: --format csv, ndjson or arrow downloads every row)" if result.truncated else ""
     print(f"{len(result.rows)} rows in {result.elapsed_ms:.1f} ms{note}", file=err)
     return 0
+
+
+def download(client: SpyneClient, preview_id: str, output_format: str, overrides: list[str], sink: IO[bytes],
+             err: TextIO) -> tuple[int | None, int]:
+    """Stream the full result into ``sink``, a live progress line on ``err``. Returns (rows, bytes)."""
+    console = Console(file=err, highlight=False)
+    progress = Progress()
+    with client.download(preview_id, MEDIA_TYPES[output_format], overrides) as response, \
+            console.status("starting…") as status:
+        execution = response.headers.get("spyne-execution-id", "?")
+
+        def passed(chunk: bytes) -> None:
+            sink.write(chunk)
+            progress.bytes += len(chunk)
+            status.update(progress.line())
+
+        chunks = response.iter_bytes()
+        if output_format == "arrow" and _pyarrow() is not None:
+            # Rows of an Arrow stream are counted by reading it as it passes on to the sink.
+            reader = _pyarrow().ipc.open_stream(_Tee(chunks, passed))
+            for batch in reader:
+                progress.rows = (progress.rows or 0) + batch.num_rows
+            for chunk in chunks:  # anything after the end-of-stream marker
+                passed(chunk)
+        else:
+            counter = RowCounter(output_format)
+            for chunk in chunks:
+                counter.feed(chunk)
+                progress.rows = counter.rows
+                passed(chunk)
+    sink.flush()
+    console.print(f"{progress.line()} — done (execution {execution})")
+    return progress.rows, progress.bytes
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.rows: int | None = None
+        self.bytes = 0
+        self.started = time.perf_counter()
+
+    def line(self) -> str:
+        counted = f"{self.rows:,} rows" if self.rows is not None else "rows (not counted)"
+        return f"{counted} in {time.perf_counter() - self.started:.1f} s, {_size(self.bytes)}"
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.2f} GB"
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+        import pyarrow.ipc
+    except ImportError:
+        return None
+    return pyarrow
+
+
+class _Tee(io.RawIOBase):
+    """Chunks read as a file (by pyarrow), each handed to ``passed`` as it is read."""
+
+    def __init__(self, chunks: Iterator[bytes], passed: Callable[[bytes], None]) -> None:
+        self._chunks = chunks
+        self._passed = passed
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._passed(chunk)
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class RowCounter:
+    """Rows of a CSV or NDJSON body, counted as the bytes pass (CSV: newlines outside quotes, less the header)."""
+
+    def __init__(self, output_format: str) -> None:
+        self._csv = output_format == "csv"
+        self._lines = 0
+        self._in_quotes = False
+
+    @property
+    def rows(self) -> int:
+        return max(self._lines - 1, 0) if self._csv else self._lines
+
+    def feed(self, chunk: bytes) -> None:
+        if not self._csv or (b'"' not in chunk and not self._in_quotes):
+            self._lines += chunk.count(b"\n")
+            return
+        for index, piece in enumerate(chunk.split(b'"')):
+            if index:
+                self._in_quotes = not self._in_quotes
+            if not self._in_quotes:
+                self._lines += piece.count(b"\n")
+
+
+def _binary(out: TextIO) -> IO[bytes]:
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        return buffer  # type: ignore[no-any-return]
+    return cast(IO[bytes], _TextSink(out))
+
+
+class _TextSink(io.RawIOBase):
+    """A text stream (a test's StringIO) taking bytes: decoded as UTF-8 (an Arrow stream needs a file)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._out.write(bytes(data).decode("utf-8", errors="surrogateescape"))
+        return len(data)
 
 
 def _error(exc: SpyneError, err: TextIO) -> int:
@@ -88,25 +257,21 @@ def _error(exc: SpyneError, err: TextIO) -> int:
 
 
 def format_result(result: Result, output_format: str) -> str:
-    if output_format == "json":
-        return json.dumps(result.to_dicts(), indent=2, default=str) + "\n"
-    if output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(result.column_names)
-        writer.writerows(result.rows)
-        return buffer.getvalue()
-    return _table(result.column_names, result.rows)
+    """The interactive result as JSON (``--format json``)."""
+    return json.dumps(result.to_dicts(), indent=2, default=str) + "\n"
 
 
-def _table(names: list[str], rows: list[list[Any]]) -> str:
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
-    line = "-+-".join("-" * w for w in widths)
-    header = " | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
-    body = [" | ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(r, widths, strict=True))
-            for r in cells]
-    return "\n".join([header, line, *body]) + "\n"
+def _print_table(result: Result, out: TextIO) -> None:
+    table = Table(show_edge=False, header_style="bold")
+    numeric = [all(_numeric(_cell(r[i])) for r in result.rows) and bool(result.rows)
+               for i in range(len(result.column_names))]
+    for name, right in zip(result.column_names, numeric, strict=True):
+        table.add_column(name, justify="right" if right else "left", overflow="fold")
+    for row in result.rows:
+        table.add_row(*(_cell(v) for v in row))
+    # Not a terminal (a pipe, a file): as wide as the table needs, no colours.
+    terminal = out.isatty()
+    Console(file=out, highlight=False, width=None if terminal else 100_000, no_color=not terminal).print(table)
 
 
 def _cell(value: Any) -> str:

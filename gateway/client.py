@@ -4,22 +4,31 @@
     client = SpyneClient("http://127.0.0.1:8000/graphql", token="…")   # or SPYNE_URL / SPYNE_TOKEN
     preview = client.preview("SELECT status, COUNT(*) FROM orders GROUP BY status")
     print(preview)                    # tables, versions, guardrails, estimate
-    result = preview.execute()        # runs exactly that preview
+    result = preview.execute()        # runs exactly that preview: at most SPYNE_MAX_ROWS rows, as JSON
     result.to_dicts()                 # or result.to_pandas() when pandas is installed
+
+    table = preview.to_arrow()        # every row, streamed through POST /previews/{id}/result
+    frame = preview.to_pandas()       # or preview.to_polars(); needs spyne-gateway[notebook]
 
 Errors from the gateway raise :class:`SpyneError` with the API's ``code``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8000/graphql"
+ARROW = "application/vnd.apache.arrow.stream"
+MEDIA_TYPES = {"arrow": ARROW, "csv": "text/csv", "ndjson": "application/x-ndjson"}
+NOTEBOOK_EXTRA = "pip install 'spyne-gateway[notebook]'"
 
 _PREVIEW_FIELDS = """id sql originalSql dialect requiresConfirmation estimatedRows estimatedCostMs expiresAt
   tablesUsed { name version state physicalName rowCount } joins { joinId version joinType condition accepted }
@@ -34,6 +43,18 @@ class SpyneError(Exception):
         self.code = code
         self.message = message
         self.extensions = dict(extensions or {})
+
+
+class TruncatedDownload(UserWarning):
+    """The download stopped at the server's SPYNE_MAX_EXPORT_ROWS or SPYNE_MAX_EXPORT_BYTES."""
+
+
+def _require(module: str, feature: str) -> Any:
+    """An optional library, or an ImportError that says how to get it."""
+    try:
+        return __import__(module)
+    except ImportError as exc:
+        raise ImportError(f"{feature} needs {module}: {NOTEBOOK_EXTRA} (pyarrow, pandas and polars)") from exc
 
 
 @dataclass(frozen=True)
@@ -84,7 +105,24 @@ class Preview:
         return [g["type"] for g in self.guardrails if g["requiresOverride"]]
 
     def execute(self, overrides: Iterable[str] = ()) -> Result:
+        """Runs the preview through ``executeQuery``: at most the server's SPYNE_MAX_ROWS rows, as JSON."""
         return self.client.execute(self.id, overrides)
+
+    def to_arrow(self, overrides: Iterable[str] = ()) -> Any:
+        """Every row as a ``pyarrow.Table``, streamed through the download (one execution recorded)."""
+        return self.client.to_arrow(self.id, overrides)
+
+    def to_pandas(self, overrides: Iterable[str] = ()) -> Any:
+        _require("pandas", "to_pandas()")
+        return self.to_arrow(overrides).to_pandas()
+
+    def to_polars(self, overrides: Iterable[str] = ()) -> Any:
+        polars = _require("polars", "to_polars()")
+        return polars.from_arrow(self.to_arrow(overrides))
+
+    def iter_batches(self, overrides: Iterable[str] = ()) -> Iterator[Any]:
+        """``pyarrow.RecordBatch`` after batch, as they arrive: for results larger than memory."""
+        return self.client.iter_batches(self.id, overrides)
 
     def correct(self, *corrections: Mapping[str, Any]) -> Preview:
         return self.client.correct(self.id, corrections)
@@ -140,6 +178,44 @@ class SpyneClient:
                       columns=[(c["name"], c["type"]) for c in data["columns"]], rows=data["rows"],
                       truncated=data["truncated"], elapsed_ms=data["elapsedMs"], explanation=data["explanation"])
 
+    # --- downloads: POST /previews/{id}/result ------------------------------------------------
+
+    def download_url(self, preview_id: str) -> str:
+        base = self.url[: -len("/graphql")] if self.url.endswith("/graphql") else self.url.rstrip("/")
+        return f"{base}/previews/{preview_id}/result"
+
+    @contextlib.contextmanager
+    def download(self, preview_id: str, media_type: str = ARROW,
+                 overrides: Iterable[str] = ()) -> Iterator[httpx.Response]:
+        """The streamed download response (status checked); read it with ``iter_bytes()``."""
+        try:
+            with self._http.stream("POST", self.download_url(preview_id), json={"overrides": list(overrides)},
+                                   headers={"Accept": media_type}) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise _download_error(response)
+                yield response
+        except httpx.HTTPError as exc:
+            raise SpyneError("UNREACHABLE", f"the download from {self.url} broke off: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _arrow_stream(self, preview_id: str, overrides: Iterable[str], feature: str) -> Iterator[Any]:
+        pa = _require("pyarrow", feature)
+        import pyarrow.ipc  # noqa: F401  (the submodule)
+
+        with self.download(preview_id, ARROW, overrides) as response:
+            yield pa.ipc.open_stream(_Body(response.iter_bytes()))
+
+    def iter_batches(self, preview_id: str, overrides: Iterable[str] = ()) -> Iterator[Any]:
+        with self._arrow_stream(preview_id, overrides, "iter_batches()") as reader:
+            yield from _batches(reader)
+
+    def to_arrow(self, preview_id: str, overrides: Iterable[str] = ()) -> Any:
+        with self._arrow_stream(preview_id, overrides, "to_arrow()") as reader:
+            import pyarrow as pa
+
+            return pa.Table.from_batches(list(_batches(reader)), schema=reader.schema)
+
     def correct(self, preview_id: str, corrections: Sequence[Mapping[str, Any]]) -> Preview:
         document = f"""mutation($id: ID!, $c: [CorrectionInput!]!) {{
           correctQuery(previewId: $id, corrections: $c) {{ {_PREVIEW_FIELDS} }} }}"""
@@ -148,6 +224,51 @@ class SpyneClient:
     def query(self, sql: str, *, overrides: Iterable[str] = (), **kwargs: Any) -> Result:
         """Preview and execute in one call (the preview is still stored and checked)."""
         return self.preview(sql, **kwargs).execute(overrides)
+
+
+def _download_error(response: httpx.Response) -> SpyneError:
+    try:
+        first = response.json()["errors"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return SpyneError("HTTP_ERROR", f"{response.status_code} from {response.url}")
+    extensions = first.get("extensions") or {}
+    return SpyneError(str(extensions.get("code", "ERROR")), first.get("message", ""), extensions)
+
+
+def _batches(reader: Any) -> Iterator[Any]:
+    """The stream's record batches; a warning if the server says it stopped at its cap."""
+    while True:
+        try:
+            batch, metadata = reader.read_next_batch_with_custom_metadata()
+        except StopIteration:
+            return
+        if metadata is not None and metadata.get(b"spyne.truncated") == b"true":
+            warnings.warn("The download stopped at the server's cap (SPYNE_MAX_EXPORT_ROWS or "
+                          "SPYNE_MAX_EXPORT_BYTES): add a filter, or ask for a higher cap.", TruncatedDownload,
+                          stacklevel=4)
+        yield batch
+
+
+class _Body(io.RawIOBase):
+    """A streamed response body as a file that pyarrow reads from."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def render_preview(data: Mapping[str, Any]) -> str:
