@@ -134,7 +134,7 @@ def download(client: SpyneClient, preview_id: str, output_format: str, overrides
         chunks = response.iter_bytes()
         if output_format == "arrow" and _pyarrow() is not None:
             # Rows of an Arrow stream are counted by reading it as it passes on to the sink.
-            reader = _pyarrow().ipc.open_stream(_Tee(chunks, passed))
+            reader = _pyarrow().ipc.open_stream(io.BufferedReader(_Tee(chunks, passed), 1 << 16))
             for batch in reader:
                 progress.rows = (progress.rows or 0) + batch.num_rows
             for chunk in chunks:  # anything after the end-of-stream marker

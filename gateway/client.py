@@ -204,7 +204,8 @@ class SpyneClient:
         import pyarrow.ipc  # noqa: F401  (the submodule)
 
         with self.download(preview_id, ARROW, overrides) as response:
-            yield pa.ipc.open_stream(_Body(response.iter_bytes()))
+            # Buffered: pyarrow reads whole messages, a chunk may hold part of one.
+            yield pa.ipc.open_stream(io.BufferedReader(_Body(response.iter_bytes()), 1 << 16))
 
     def iter_batches(self, preview_id: str, overrides: Iterable[str] = ()) -> Iterator[Any]:
         with self._arrow_stream(preview_id, overrides, "iter_batches()") as reader:
