@@ -32,6 +32,7 @@ class Settings:
     max_export_rows: int = 5_000_000
     max_export_bytes: int = 2 * 1024**3
     statement_timeout_ms: int = 30_000
+    max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
@@ -109,5 +110,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_export_rows=integer("SPYNE_MAX_EXPORT_ROWS", defaults.max_export_rows),
         max_export_bytes=integer("SPYNE_MAX_EXPORT_BYTES", defaults.max_export_bytes),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
+        max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
     )

@@ -37,7 +37,8 @@ EXTENSIONS = {ARROW: "arrows", CSV: "csv", NDJSON: "ndjson"}
 # Refusals before the first byte: the same codes as GraphQL, with an HTTP status that says the kind.
 STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "MODE_DISABLED": 403, "PREVIEW_NOT_FOUND": 404,
           "STALE_PREVIEW": 409, "GUARDRAIL_BLOCKED": 422, "INVALID_INPUT": 400, "TABLE_NOT_FOUND": 409,
-          "TABLE_NOT_QUERYABLE": 409, "CATALOG_UNAVAILABLE": 503, "WAREHOUSE_ERROR": 502, "TIMEOUT": 504}
+          "TABLE_NOT_QUERYABLE": 409, "CATALOG_UNAVAILABLE": 503, "WAREHOUSE_ERROR": 502, "TIMEOUT": 504,
+          "WAREHOUSE_UNSUPPORTED": 501}
 
 Authenticate = Callable[[Any, str | None, str], Awaitable[Any]]
 

@@ -1,25 +1,25 @@
 """Streamed reads: a query's rows in batches from the warehouse cursor, with the column types.
 
-A download must never hold its whole result: the query runs on a read-only connection with a
-server-side cursor where the engine has one (a named cursor on PostgreSQL; SQLite steps its
-statement as rows are fetched), and rows come out ``batch_rows`` at a time through the DBAPI
-cursor itself (no Row objects per value).
+A download must never hold its whole result: the query runs on a fenced read connection with a
+cursor that streams (a named server-side cursor on PostgreSQL; SQLite steps its statement as rows
+are fetched), and rows come out ``batch_rows`` at a time through the DBAPI cursor itself (no
+Row objects per value).
 
 The statement timeout holds for the time spent *in the warehouse* — the sum of the fetches — not
-the time the client takes to read: a slow reader is not a slow query. Each fetch is bounded by what
-is left of it (a progress handler on SQLite, ``statement_timeout`` per FETCH on PostgreSQL), and
-the sum is checked between fetches.
+the time the client takes to read: a slow reader is not a slow query. Each fetch is guarded by
+the process's watchdog with what is left of it (the adapter's interrupter stops the work at the
+deadline, even inside one fetch).
 
-What an engine adapter provides (the small contract every engine can meet), as one
-:class:`StreamingDialect` in :data:`STREAMING`:
+Engine-agnostic: an adapter hands :class:`RowStream` its :class:`StreamHooks` (what
+``Warehouse.open_stream`` does for every SQLAlchemy adapter, from the hooks they already have):
 
-* ``prepare(connection, timeout_ms)`` — make the transaction read-only and bounded (run once);
-* ``bound_fetch(raw, remaining_ms)`` — a context bounding one fetch (may do nothing if
-  ``prepare``'s timeout already applies per statement);
-* ``cursor(raw)`` — a DBAPI cursor that streams (server-side on PostgreSQL: a named cursor);
-* ``column(name, description_entry)`` — the :class:`StreamColumn` the cursor description says
-  (``kind=None`` when the engine types per value, as SQLite does: the encoder infers it);
-* ``cancel(raw)`` — thread-safe: stop a statement in flight (``None`` if the driver cannot).
+* ``connect()`` — a read connection (context manager) from the fenced pool;
+* ``begin(connection, timeout_ms)`` — fence the transaction (READ ONLY, the engine's own limit);
+* ``cursor(raw)`` — a DBAPI cursor that streams (server-side where the engine has one);
+* ``column(name, description_entry)`` — the :class:`StreamColumn` the cursor says (``kind=None``
+  when the engine types per value, as SQLite does: the encoder infers it);
+* ``interrupter(raw)`` — stops the statement in flight; must be safe from another thread;
+* ``translate(exc, timed_out)`` — the driver's error as a coded gateway error.
 
 Everything here is synchronous and runs in a worker thread; :meth:`RowStream.cancel` is the one
 call that may come from another thread.
@@ -28,18 +28,16 @@ call that may come from another thread.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection
 
 from gateway.errors import GatewayError, Timeout, WarehouseError
+from gateway.warehouse.watchdog import WATCHDOG
 
 DEFAULT_BATCH_ROWS = 65_536
 
@@ -66,40 +64,54 @@ class StreamCancelled(GatewayError):
 
 
 @dataclass(frozen=True)
-class StreamingDialect:
-    prepare: Callable[[Connection, int], None]
-    bound_fetch: Callable[[Any, float], contextlib.AbstractContextManager[None]]
-    column: Callable[[str, Any], StreamColumn]
+class StreamHooks:
+    connect: Callable[[], contextlib.AbstractContextManager[Connection]]
+    begin: Callable[[Connection, int], None]
     cursor: Callable[[Any], Any]
-    cancel: Callable[[Any], None] | None
+    column: Callable[[str, Any], StreamColumn]
+    interrupter: Callable[[Any], Callable[[], None]]
+    translate: Callable[..., GatewayError]
+    driver_errors: tuple[type[BaseException], ...]
+
+
+def untyped_column(name: str, _entry: Any) -> StreamColumn:
+    """For engines that type each value (SQLite): the encoder infers the column's type."""
+    return StreamColumn(name, None)
+
+
+def plain_cursor(raw: Any) -> Any:
+    return raw.cursor()
 
 
 class RowStream:
     """An open streamed query: ``columns``, then :meth:`batches`; closed by ``close`` (or ``with``)."""
 
-    def __init__(self, engine: Engine, dialect: StreamingDialect, sql: str, *, timeout_ms: int,
+    def __init__(self, hooks: StreamHooks, sql: str, *, timeout_ms: int,
                  batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
-        self._dialect = dialect
+        self._hooks = hooks
         self._batch_rows = batch_rows
-        self._budget_ms = float(timeout_ms)
+        self._budget_s = timeout_ms / 1000
         self._cancelled = threading.Event()
         # cancel() comes from another thread: it must never reach a connection already back in
         # the pool (it would stop someone else's statement).
         self._lock = threading.Lock()
+        self._interrupt: Callable[[], None] | None = None
         self._raw: Any = None
         self._stack = contextlib.ExitStack()
         try:
-            connection = self._stack.enter_context(engine.connect())
+            connection = self._stack.enter_context(hooks.connect())
             self._raw = connection.connection.driver_connection
-            dialect.prepare(connection, timeout_ms)
-            self._cursor = dialect.cursor(self._raw)
-            self._stack.callback(_close_quietly, self._cursor)
+            with self._lock:
+                self._interrupt = hooks.interrupter(self._raw)
             with self._fetching():
+                hooks.begin(connection, timeout_ms)
+                self._cursor = hooks.cursor(self._raw)
+                self._stack.callback(_close_quietly, self._cursor)
                 self._cursor.execute(sql)
             if not self._cursor.description:
                 raise WarehouseError("Only queries that return rows run here.")
             self.columns: tuple[StreamColumn, ...] = tuple(
-                dialect.column(str(entry[0]), entry) for entry in self._cursor.description)
+                hooks.column(str(entry[0]), entry) for entry in self._cursor.description)
         except BaseException:
             self.close()
             raise
@@ -121,39 +133,39 @@ class RowStream:
 
     @contextlib.contextmanager
     def _fetching(self) -> Iterator[None]:
-        if self._budget_ms <= 0:
+        """One call into the warehouse, guarded by the watchdog with what is left of the budget."""
+        if self._budget_s <= 0:
             raise _timeout()
-        started = time.perf_counter()
+        started = time.monotonic()
+        guard = None
         try:
-            with self._dialect.bound_fetch(self._raw, self._budget_ms):
+            with WATCHDOG.guard(started + self._budget_s, self._interrupt_now) as guard:
                 yield
-        except DBAPIError as exc:
-            raise self._classified(exc.orig) from exc
         except GatewayError:
             raise
-        except Exception as exc:  # the driver's own errors, from its raw cursor
-            if _is_driver_error(exc):
-                raise self._classified(exc) from exc
-            raise
+        except self._hooks.driver_errors as exc:
+            if self._cancelled.is_set():
+                raise StreamCancelled("the download was cancelled") from exc
+            raise self._hooks.translate(exc, timed_out=guard is not None and guard.fired) from exc
         finally:
-            self._budget_ms -= (time.perf_counter() - started) * 1000
+            self._budget_s -= time.monotonic() - started
+        if guard is not None and guard.fired:
+            raise _timeout()
 
-    def _classified(self, error: BaseException | None) -> GatewayError:
-        if self._cancelled.is_set():
-            return StreamCancelled("the download was cancelled")
-        return classify(error)
+    def _interrupt_now(self) -> None:
+        with self._lock:
+            if self._interrupt is not None:
+                with contextlib.suppress(Exception):  # the statement may have just finished
+                    self._interrupt()
 
     def cancel(self) -> None:
         """From any thread: stop the statement in flight and the batches after it."""
         self._cancelled.set()
-        with self._lock:
-            if self._raw is not None and self._dialect.cancel is not None:
-                with contextlib.suppress(Exception):  # the statement may have just finished
-                    self._dialect.cancel(self._raw)
+        self._interrupt_now()
 
     def close(self) -> None:
         with self._lock:
-            self._raw = None
+            self._interrupt = None
         with contextlib.suppress(Exception):  # rolling back a cancelled transaction may complain
             self._stack.close()
 
@@ -169,49 +181,11 @@ def _close_quietly(cursor: Any) -> None:
         cursor.close()
 
 
-def classify(error: BaseException | None) -> GatewayError:
-    message = str(error).lower()
-    if "interrupted" in message or "statement timeout" in message or "canceling statement" in message:
-        return _timeout()
-    first = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
-    return WarehouseError("The warehouse could not run the query: " + first)
-
-
 def _timeout() -> Timeout:
     return Timeout("The query ran past the statement timeout; add a filter or a limit.")
 
 
-def _is_driver_error(exc: Exception) -> bool:
-    # PEP 249: every driver's errors derive from its module's Error; their class names say so.
-    return any(cls.__name__ in ("Error", "DatabaseError", "OperationalError") for cls in type(exc).__mro__)
-
-
-# --- SQLite ----------------------------------------------------------------------------------
-
-
-def _sqlite_prepare(_connection: Connection, _timeout_ms: int) -> None:
-    """Nothing to do: the read engine's connections are read-only (mode=ro, query_only, authorizer)."""
-
-
-@contextlib.contextmanager
-def _sqlite_bound_fetch(raw: sqlite3.Connection, remaining_ms: float) -> Iterator[None]:
-    deadline = time.perf_counter() + remaining_ms / 1000
-
-    def check() -> int:
-        return 1 if time.perf_counter() > deadline else 0
-
-    raw.set_progress_handler(check, 10_000)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)  # the connection goes back to the pool without a deadline
-
-
-def _untyped(name: str, _entry: Any) -> StreamColumn:
-    return StreamColumn(name, None)
-
-
-# --- PostgreSQL ------------------------------------------------------------------------------
+# --- PostgreSQL's types ------------------------------------------------------------------------
 
 # Type OIDs (pg_type) -> portable kinds; anything else is carried as text.
 PG_KINDS: dict[int, str] = {
@@ -222,50 +196,9 @@ PG_KINDS: dict[int, str] = {
 }
 
 
-def _pg_prepare(connection: Connection, timeout_ms: int) -> None:
-    connection.execute(text("SET TRANSACTION READ ONLY"))
-    # Per statement: bounds the DECLARE and each FETCH; the stream bounds their sum.
-    connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
-
-
-@contextlib.contextmanager
-def _no_bound(_raw: Any, _remaining_ms: float) -> Iterator[None]:
-    yield
-
-
-def _pg_column(name: str, entry: Any) -> StreamColumn:
+def pg_column(name: str, entry: Any) -> StreamColumn:
+    """A psycopg cursor description entry: the type OID, and a NUMERIC's precision and scale."""
     kind = PG_KINDS.get(int(entry.type_code), "TEXT")
     if kind == "DECIMAL":
         return StreamColumn(name, kind, getattr(entry, "precision", None), getattr(entry, "scale", None))
     return StreamColumn(name, kind)
-
-
-def _pg_cancel(raw: Any) -> None:
-    raw.cancel()  # psycopg: sends a cancel request on its own connection; safe from another thread
-
-
-def _pg_cursor(raw: Any) -> Any:
-    # A named (server-side) cursor: DECLARE, then FETCH FORWARD n per batch.
-    return raw.cursor(name=f"spyne_download_{uuid.uuid4().hex}")
-
-
-def _plain_cursor(raw: Any) -> Any:
-    return raw.cursor()
-
-
-SQLITE = StreamingDialect(prepare=_sqlite_prepare, bound_fetch=_sqlite_bound_fetch, column=_untyped,
-                          cursor=_plain_cursor, cancel=lambda raw: raw.interrupt())
-POSTGRESQL = StreamingDialect(prepare=_pg_prepare, bound_fetch=_no_bound, column=_pg_column, cursor=_pg_cursor,
-                              cancel=_pg_cancel)
-# Any other engine until its adapter says better: the driver's plain cursor, types inferred from
-# values, no cancel in flight (a cancelled download stops at the next batch).
-GENERIC = StreamingDialect(prepare=lambda _c, _t: None, bound_fetch=_no_bound, column=_untyped,
-                           cursor=_plain_cursor, cancel=None)
-
-STREAMING: dict[str, StreamingDialect] = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
-
-
-def open_row_stream(engine: Engine, backend: str, sql: str, *, timeout_ms: int,
-                    batch_rows: int = DEFAULT_BATCH_ROWS) -> RowStream:
-    """Run ``sql`` read-only on ``engine`` and return its stream (blocking: call from a worker thread)."""
-    return RowStream(engine, STREAMING.get(backend, GENERIC), sql, timeout_ms=timeout_ms, batch_rows=batch_rows)
