@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, NoSuchTableError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, NoSuchTableError
 from sqlalchemy.pool import NullPool, QueuePool
 
-from gateway.errors import TableNotFound, Timeout, WarehouseError
+from gateway.errors import TableNotFound, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
+from gateway.warehouse.errors import WarehouseErrors
 
 T = TypeVar("T")
 
@@ -67,6 +68,8 @@ class Warehouse:
         if self.backend == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         self._url = parsed
+        # What the driver says goes to the log; what the client reads never names the warehouse.
+        self.errors = WarehouseErrors(parsed, query_url)
         # The admin engine introspects and (for managed tables) writes; the query engine reads.
         self.engine: Engine = create_engine(parsed, poolclass=NullPool if self.backend == "sqlite" else None,
                                             pool_pre_ping=self.backend != "sqlite")
@@ -109,7 +112,14 @@ class Warehouse:
         return engine
 
     async def run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        """``fn`` in a worker thread; a driver's exception comes out as WAREHOUSE_ERROR or TIMEOUT."""
+        try:
+            return await asyncio.to_thread(fn)
+        except Exception as exc:
+            translated = self.errors.translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -123,10 +133,7 @@ class Warehouse:
             with self._read_engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
 
-        try:
-            await self.run(_ping)
-        except DBAPIError as exc:
-            raise WarehouseError("The warehouse is not reachable right now; try again shortly.") from exc
+        await self.run(_ping)
 
     # --- introspection -------------------------------------------------------------------
 
@@ -164,8 +171,6 @@ class Warehouse:
                 row_count = int(conn.execute(text(f"SELECT COUNT(*) FROM {quoted}")).scalar_one())
         except NoSuchTableError as exc:
             raise TableNotFound(f"No warehouse table {physical_name!r}; check the name and schema.") from exc
-        except OperationalError as exc:
-            raise WarehouseError("The warehouse could not be introspected; is it reachable?") from exc
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
     # --- read-only execution -------------------------------------------------------------
@@ -176,21 +181,19 @@ class Warehouse:
 
     def _execute(self, sql: str, max_rows: int, timeout_ms: int) -> ResultSet:
         started = time.perf_counter()
-        try:
-            with self._read_engine.connect() as conn, contextlib.ExitStack() as limits:
-                if self.backend == "sqlite":
-                    limits.enter_context(_sqlite_deadline(conn, started + timeout_ms / 1000))
-                elif self.backend == "postgresql":
-                    conn.execute(text("SET TRANSACTION READ ONLY"))
-                    conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
-                result = conn.execute(text(sql))
-                if not result.returns_rows:
-                    raise WarehouseError("Only queries that return rows run here.")
-                names = tuple(result.keys())
-                fetched = result.fetchmany(max_rows + 1)
-                conn.rollback()
-        except DBAPIError as exc:
-            raise _classify(exc) from exc
+        # A driver's exception leaves through ``run``, which translates it (gateway.warehouse.errors).
+        with self._read_engine.connect() as conn, contextlib.ExitStack() as limits:
+            if self.backend == "sqlite":
+                limits.enter_context(_sqlite_deadline(conn, started + timeout_ms / 1000))
+            elif self.backend == "postgresql":
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+                conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            result = conn.execute(text(sql))
+            if not result.returns_rows:
+                raise WarehouseError("Only queries that return rows run here.")
+            names = tuple(result.keys())
+            fetched = result.fetchmany(max_rows + 1)
+            conn.rollback()
         truncated = len(fetched) > max_rows
         rows = [list(r) for r in fetched[:max_rows]]
         columns = tuple((n, _value_type(rows, i)) for i, n in enumerate(names))
@@ -256,13 +259,6 @@ def _sqlite_deadline(conn: Any, deadline: float) -> Iterator[None]:
         yield
     finally:
         raw.set_progress_handler(None, 0)
-
-
-def _classify(exc: DBAPIError) -> Exception:
-    message = str(exc.orig).lower()
-    if "interrupted" in message or "statement timeout" in message or "canceling statement" in message:
-        return Timeout("The query ran past the statement timeout; add a filter or a limit.")
-    return WarehouseError("The warehouse could not run the query: " + str(exc.orig).splitlines()[0][:300])
 
 
 def _type_text(sa_type: Any) -> str:
