@@ -201,6 +201,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         gc.freeze()
         yield
         watcher.cancel()
+        # Streams the grace period cut off are writing their INTERRUPTED ending: let them finish.
+        await services.ingestion.liveness.drain(timeout=5.0)
         mark_worker_exit()
         services.deps.warehouse.dispose()
         await services.deps.uow.dispose()

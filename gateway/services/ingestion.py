@@ -10,6 +10,7 @@ again: switching to READ_ONLY stops a stream between two batches.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -114,25 +115,31 @@ class IngestionService:
         spec = target_spec(target.version, target.table_version.physical_name)
         counts = Counts()
         status = RunStatus.FAILED
-        try:
-            async with self.liveness.landing(run_id):
-                batch_no = 0
-                async for raws in batches:
-                    if batch_no:  # the mode is a kill switch: asked again before every batch
-                        await self._still_ingesting(run_id, counts)
-                    batch, outcome = await self._deps.warehouse.run(
-                        lambda raws=raws, n=batch_no: self._validate_and_apply(  # type: ignore[misc]
-                            validator, spec, raws, run_id, n))
-                    counts.add(Counts(outcome.accepted, outcome.duplicates, outcome.quarantined,
-                                      outcome_errors(batch, outcome, 50 - len(counts.errors))))
-                    batch_no += 1
-                    await self.liveness.progress(run_id, counts)
+        async with self.liveness.owning(run_id):  # until its end is written, even when cancelled
+            try:
+                async with self.liveness.beating(run_id):
+                    batch_no = 0
+                    async for raws in batches:
+                        if batch_no:  # the mode is a kill switch: asked again before every batch
+                            await self._still_ingesting(run_id, counts)
+                        batch, outcome = await self._deps.warehouse.run(
+                            lambda raws=raws, n=batch_no: self._validate_and_apply(  # type: ignore[misc]
+                                validator, spec, raws, run_id, n))
+                        counts.add(Counts(outcome.accepted, outcome.duplicates, outcome.quarantined,
+                                          outcome_errors(batch, outcome, 50 - len(counts.errors))))
+                        batch_no += 1
+                        await self.liveness.progress(run_id, counts)
                 status = RunStatus.SUCCEEDED
-        except ModeDisabled as stopped:
-            counts.errors.append(stopped.message)
-            raise
-        finally:
-            await self._finish(run_id, target, counts, status, validator.newest_event, principal.email)
+            except ModeDisabled as stopped:
+                counts.errors.append(stopped.message)
+                raise
+            except asyncio.CancelledError:  # the server's shutdown grace period ran out mid-stream
+                status = RunStatus.INTERRUPTED
+                counts.errors.append("interrupted: the server shut down while this stream was landing; "
+                                     "the counts are those of the batches applied before")
+                raise
+            finally:
+                await self._finish(run_id, target, counts, status, validator.newest_event, principal.email)
         return IngestionResult(run_id, counts.accepted, counts.duplicates, counts.quarantined,
                                tuple(counts.errors))
 

@@ -13,8 +13,8 @@ Reconciliation closes a dead run as INTERRUPTED with the counts its committed ba
 hold: every batch writes a checkpoint row (run or operation id, batch number, counts) in the same
 warehouse transaction as its rows, so those counts are exact, whatever the catalog last heard.
 It runs when a server starts, every lease period in each server, and before ``ingestionRuns``
-answers. Closing is a compare-and-set (status and heartbeat as read), so two workers reconciling
-at once close a run once, and a run that renews its heartbeat in between is left alone. A run
+answers. Closing is a compare-and-set (status and owner as read), so two workers reconciling
+at once close a run once, and a run resumed by another process in between is left alone. A run
 wrongly taken for dead — its process was cut off from the catalog for longer than the lease —
 becomes RUNNING again at its next heartbeat and finishes normally.
 """
@@ -104,9 +104,17 @@ class RunLiveness:
     # --- the owner's side -----------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def landing(self, run_id: str) -> AsyncIterator[None]:
-        """While the block runs, ``run_id`` is alive: listed here, its heartbeat renewed."""
+    async def owning(self, run_id: str) -> AsyncIterator[None]:
+        """While the block runs, ``run_id`` is this process's: alive, whatever its heartbeat says."""
         _LIVE.add(run_id)
+        try:
+            yield
+        finally:
+            _LIVE.discard(run_id)
+
+    @contextlib.asynccontextmanager
+    async def beating(self, run_id: str) -> AsyncIterator[None]:
+        """While the block runs, the run's heartbeat is renewed every third of the lease."""
         beat = asyncio.create_task(self._beat(run_id))
         try:
             yield
@@ -114,7 +122,18 @@ class RunLiveness:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
-            _LIVE.discard(run_id)
+
+    @contextlib.asynccontextmanager
+    async def landing(self, run_id: str) -> AsyncIterator[None]:
+        async with self.owning(run_id), self.beating(run_id):
+            yield
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait (up to ``timeout`` s) until no run of this process is still closing; whether none is."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while _LIVE and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return not _LIVE
 
     async def _beat(self, run_id: str) -> None:
         period = max(self.lease.total_seconds() / 3, 0.05)

@@ -138,9 +138,9 @@ class IngestionRepository:
         return [_run(r) for r in rows]
 
     async def interrupt_run(self, run: RunRecord, counts: Counts, at: datetime) -> bool:
-        """RUNNING -> INTERRUPTED, if nobody moved (or renewed) the run since it was read."""
-        seen = (IngestionRunRow.heartbeat_at == run.heartbeat_at if run.heartbeat_at is not None
-                else IngestionRunRow.heartbeat_at.is_(None))
+        """RUNNING -> INTERRUPTED, if nobody closed or took over the run since it was read."""
+        seen = (IngestionRunRow.owner == run.owner if run.owner is not None
+                else IngestionRunRow.owner.is_(None))
         result = await self._session.execute(
             update(IngestionRunRow)
             .where(IngestionRunRow.id == run.id, IngestionRunRow.status == RunStatus.RUNNING.value, seen)

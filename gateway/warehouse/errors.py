@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from gateway.errors import GatewayError, Timeout, WarehouseError
+from gateway.logging import REQUEST_ID
 
 log = logging.getLogger("spyne.warehouse")
 
@@ -48,7 +49,7 @@ _UNREACHABLE_MARKERS = (
     "access denied for user", "no pg_hba.conf entry",
     "name or service not known", "temporary failure in name resolution", "timeout expired",
     "could not translate host name", "no route to host", "network is unreachable", "disk i/o error",
-    "database is locked", "unknown database", "could not open file", "io error",
+    "database is locked", "unknown database", "could not open file", "cannot open file", "io error",
 )
 # A missing *database* (not a missing table) is the connection's failure.
 _MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist|unknown database', re.IGNORECASE)
@@ -108,10 +109,10 @@ class WarehouseErrors:
 
     def scrub(self, text: str) -> str:
         """``text`` without this warehouse's host, port, user, password, database or file path."""
-        for secret in self._secrets:
-            text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "…", text, flags=re.IGNORECASE)
         for pattern, replacement in _SCRUB:
             text = pattern.sub(replacement, text)
+        for secret in self._secrets:
+            text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "…", text, flags=re.IGNORECASE)
         return text
 
     def translate(self, exc: BaseException) -> GatewayError | None:
@@ -125,7 +126,7 @@ class WarehouseErrors:
         level = logging.WARNING if kind == "unreachable" else logging.INFO
         # The driver's words stay in the log, for the operator; the client gets the kind.
         log.log(level, "warehouse %s: %s", kind, detail.strip().replace("\n", " | ")[:2000],
-                extra={"warehouse_error": type(exc).__name__, "kind": kind})
+                extra={"warehouse_error": type(exc).__name__, "kind": kind, "request_id": REQUEST_ID.get()})
         if kind == "timeout":
             return Timeout(TIMEOUT_MESSAGE)
         if kind == "unreachable":
