@@ -12,10 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ingestion.test_killed_runs import BATCH, EVENTS_CONTRACT, catalog_run, contract_input, gql, line, token
+from tests.ingestion.test_killed_runs import (
+    BATCH,
+    EVENTS_CONTRACT,
+    catalog_run,
+    contract_input,
+    gql,
+    line,
+    token,
+)
 from tests.support.databases import fresh_sqlite_catalog
 from tests.support.server_process import ServerProcess
-
 
 # uvicorn re-raises the signal it handled once it has shut down, so the exit is "terminated".
 STOPPED = (0, -15)
