@@ -1,7 +1,9 @@
 """The one place where a warehouse driver's exception becomes ``WAREHOUSE_ERROR`` or ``TIMEOUT``.
 
-Every blocking warehouse call goes through ``Warehouse.run`` (or an adapter's equivalent), which
-hands whatever a driver raised to :meth:`WarehouseErrors.translate`. What the client reads says
+Every blocking warehouse call goes through ``Warehouse.run`` (``gateway.warehouse.contract``),
+which hands whatever a driver raised to :meth:`WarehouseErrors.translate`; an adapter that
+catches its driver's errors itself (``SqlWarehouse.translate``) hands them to
+:meth:`WarehouseErrors.coded`. Every adapter gets the rule by being a ``Warehouse``. What the client reads says
 what kind of failure it was and never where the warehouse is: no host, port, user, database
 name or file path (``connection to server at "10.0.0.7", port 5439 failed`` becomes "the
 warehouse cannot be reached right now"). The operator gets the driver's own words in the log —
@@ -119,10 +121,19 @@ class WarehouseErrors:
         """The client-safe error for a driver's exception; None when ``exc`` is not one."""
         if isinstance(exc, GatewayError) or not is_driver_error(exc):
             return None
+        return self.coded(exc)
+
+    def coded(self, exc: BaseException, *, timed_out: bool = False,
+              timeout_markers: tuple[str, ...] = ()) -> GatewayError:
+        """The client-safe error for ``exc``, which the caller knows came from the driver
+        (``timed_out``: the gateway's watchdog interrupted it; ``timeout_markers``: an adapter's
+        own words for its engine's time limit)."""
         detail = _driver_text(exc)
         kind = "unreachable" if isinstance(exc, DisconnectionError) else kind_of(detail)
         if getattr(exc, "connection_invalidated", False):
             kind = "unreachable"
+        if timed_out or any(marker in detail.lower() for marker in timeout_markers):
+            kind = "timeout"
         level = logging.WARNING if kind == "unreachable" else logging.INFO
         # The driver's words stay in the log, for the operator; the client gets the kind.
         log.log(level, "warehouse %s: %s", kind, detail.strip().replace("\n", " | ")[:2000],
