@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from planner.capabilities import WAREHOUSES
 from planner.guardrails.thresholds import DEFAULT_THRESHOLDS, GuardrailThresholds
 
-WAREHOUSE_DIALECTS = ("sqlite", "postgres", "duckdb")
+# Every warehouse with a profile in planner.capabilities (what it runs, by sqlglot dialect).
+WAREHOUSE_DIALECTS = WAREHOUSES
 # Analysts may write in any of these; anything else is refused before parsing.
-ANALYST_DIALECTS = (*WAREHOUSE_DIALECTS, "mysql", "bigquery", "snowflake", "trino", "presto", "spark",
+ANALYST_DIALECTS = ("sqlite", "postgres", "duckdb", "mysql", "bigquery", "snowflake", "trino", "presto", "spark",
                     "databricks", "redshift", "tsql", "oracle", "clickhouse", "hive")
 
 

@@ -14,6 +14,7 @@ from planner.rules.comma_joins import comma_joins
 from planner.rules.context import RewriteContext
 from planner.rules.derived_columns import derived_columns
 from planner.rules.physical_tables import physical_tables
+from planner.rules.portable_functions import portable_functions
 from planner.rules.row_cap import row_cap
 from planner.rules.sqlite_dates import sqlite_dates
 from planner.sqlgen import query_sql
@@ -24,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     physical_tables,
     comma_joins,
     derived_columns,
+    portable_functions,
     sqlite_dates,
     row_cap,
 )
