@@ -6,8 +6,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError, UnsupportedError
 
 from planner.analysis import Analysis, analyse
-from planner.catalog import Catalog
 from planner.capabilities import profile
+from planner.catalog import Catalog
 from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
 from planner.explain import assumptions

@@ -63,9 +63,8 @@ def constructs_of(node: exp.Expr) -> str | None:
 @cache
 def functions_for(dialect: str) -> tuple[FunctionSpec, ...]:
     """The allowed functions this warehouse runs, natively or through an exact rewrite."""
-    from planner.rules.portable_functions import rewritable  # the rule module reads this package
-
     from planner.allowlist import ALLOWED_ANONYMOUS, ALLOWED_FUNCTIONS
+    from planner.rules.portable_functions import rewritable  # the rule module reads this package
 
     lacks = profile(dialect).lacks
     runs = []
