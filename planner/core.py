@@ -7,6 +7,7 @@ from sqlglot.errors import SqlglotError, UnsupportedError
 
 from planner.analysis import Analysis, analyse
 from planner.capabilities import profile
+from planner.capabilities.bounds import check_bounds
 from planner.catalog import Catalog
 from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
@@ -65,14 +66,17 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     if dialect == "sqlite":
         push_column_aliases(tree)  # sqlite's generator cannot write `AS t(a, b)`; same meaning
     analyst_sql = query_sql(tree, dialect)
-    warehouse_sql = rewrite(warehouse_tree, RewriteContext(resolve(warehouse_tree, catalog, options), options))
+    check_bounds(tree, options.function_bounds)
+    ctx = RewriteContext(resolve(warehouse_tree, catalog, options), options)
+    warehouse_sql = rewrite(warehouse_tree, ctx)
     cap = options.max_rows
     rows = None if est.rows is None else min(est.rows, cap if analyst_limit is None else min(analyst_limit, cap))
     return Plan(
         original_sql=sql, sql=warehouse_sql, analyst_sql=analyst_sql, dialect=dialect,
         warehouse_dialect=options.warehouse_dialect, tables=tables, joins=joins, filters=filters,
         aggregations=aggregations, group_by=group_by,
-        assumptions=assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
+        assumptions=(*assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
+                     *ctx.notes),
         guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap)
 
 

@@ -16,6 +16,7 @@ from planner.rules.derived_columns import derived_columns
 from planner.rules.physical_tables import physical_tables
 from planner.rules.portable_functions import portable_functions
 from planner.rules.row_cap import row_cap
+from planner.rules.same_meaning import same_meaning
 from planner.rules.sqlite_dates import sqlite_dates
 from planner.rules.target_syntax import target_syntax
 from planner.rules.warehouse_limits import check_statement_size, warehouse_limits
@@ -27,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     physical_tables,
     comma_joins,
     derived_columns,
+    same_meaning,
     portable_functions,
     sqlite_dates,
     row_cap,

@@ -12,6 +12,10 @@ from typing import Any
 from planner.catalog import CatalogSnapshot, Column, TableVersion
 from tests.support.databases import create_pg_database, drop_pg_database, need_postgres
 
+# Month ends and a leap day: where date arithmetic differs between dialects.
+_DAYS = ("2024-01-31", "2024-02-29", "2024-03-31", "2023-12-31", "2024-05-15", "2024-01-01", "2024-02-01",
+         "2024-08-31", "2024-10-10", "2024-12-31")
+
 # name -> (columns as "name TYPE" per warehouse, rows). Types are spelled as each warehouse
 # introspects them, so the catalog gives the planner what the gateway would.
 TABLES: dict[str, tuple[dict[str, str], Sequence[tuple[Any, ...]]]] = {
@@ -24,7 +28,7 @@ TABLES: dict[str, tuple[dict[str, str], Sequence[tuple[Any, ...]]]] = {
     "lines": ({"sqlite": "id INTEGER,qty INTEGER,price REAL,extra INTEGER,note TEXT,day DATE",
                "postgres": "id BIGINT,qty BIGINT,price DOUBLE PRECISION,extra BIGINT,note TEXT,day DATE"},
               [(n, 2 if n == 1 else 1, 1.25 * n, None if n % 3 == 0 else n % 2, None if n % 4 == 0 else f"n{n}",
-                f"2024-0{1 + n % 3}-{10 + n}") for n in range(1, 11)]),
+                _DAYS[n - 1]) for n in range(1, 11)]),
 }
 
 Run = Callable[[str], list[tuple[Any, ...]]]
