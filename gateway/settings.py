@@ -32,6 +32,7 @@ class Settings:
     function_max_bytes: int = 1_000_000
     function_max_growth: int = 1_000
     statement_timeout_ms: int = 30_000
+    max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
@@ -109,5 +110,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         function_max_bytes=integer("SPYNE_FUNCTION_MAX_BYTES", defaults.function_max_bytes),
         function_max_growth=integer("SPYNE_FUNCTION_MAX_GROWTH", defaults.function_max_growth),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
+        max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
     )
