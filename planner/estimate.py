@@ -118,8 +118,21 @@ def _fan_out(info: JoinInfo, sizes: dict[str, float]) -> float:
 
 def _theta(info: JoinInfo) -> bool:
     """Linked only by predicates that are not equalities: no key narrows the product."""
-    return info.linked and not info.pairs and not info.using and not any(
-        isinstance(c, exp.EQ | exp.NullSafeEQ | exp.In) for c in info.conjuncts)
+    return info.linked and not info.pairs and not info.using and not any(_keyed(c) for c in info.conjuncts)
+
+
+def _keyed(node: exp.Expr) -> bool:
+    """An equality narrows the join: directly, in one part of an AND, or in every branch of an OR
+    (TPC-H 19: ``(p_partkey = l_partkey AND …) OR (p_partkey = l_partkey AND …)``)."""
+    if isinstance(node, exp.Paren):
+        return _keyed(node.this)
+    if isinstance(node, exp.EQ | exp.NullSafeEQ | exp.In):
+        return True
+    if isinstance(node, exp.And):
+        return _keyed(node.this) or _keyed(node.expression)
+    if isinstance(node, exp.Or):
+        return _keyed(node.this) and _keyed(node.expression)
+    return False
 
 
 def _distinct_groups(scope: Scope, group: exp.Group) -> float | None:

@@ -39,3 +39,9 @@ def test_group_by_uses_distinct_counts_where_the_catalog_has_them() -> None:
                 WIDE).estimated_rows == 6 * 4
     # Without statistics, the old reduction.
     assert plan("SELECT note, COUNT(*) FROM orders GROUP BY note", CATALOG, WIDE).estimated_rows == 10_000
+
+
+def test_an_or_of_keyed_branches_is_not_a_theta_join() -> None:
+    sql = ("SELECT a.qty FROM order_items a, orders o WHERE (a.order_id = o.id AND o.status = 'x') "
+           "OR (a.order_id = o.id AND o.status = 'y')")
+    assert "EXPLOSIVE_JOIN" not in {g.type for g in plan(sql, CATALOG, WIDE).guardrails}
