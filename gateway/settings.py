@@ -28,6 +28,9 @@ class Settings:
     oidc_client_secret: str | None = None
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
+    # What one function call may build (planner.capabilities.bounds): bytes, and times a value.
+    function_max_bytes: int = 1_000_000
+    function_max_growth: int = 1_000
     # Downloads (POST /previews/{id}/result) have their own caps, apart from the interactive one.
     max_export_rows: int = 5_000_000
     max_export_bytes: int = 2 * 1024**3
@@ -111,6 +114,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         oidc_client_secret=get("SPYNE_OIDC_CLIENT_SECRET"),
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
+        function_max_bytes=integer("SPYNE_FUNCTION_MAX_BYTES", defaults.function_max_bytes),
+        function_max_growth=integer("SPYNE_FUNCTION_MAX_GROWTH", defaults.function_max_growth),
         max_export_rows=integer("SPYNE_MAX_EXPORT_ROWS", defaults.max_export_rows),
         max_export_bytes=integer("SPYNE_MAX_EXPORT_BYTES", defaults.max_export_bytes),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
