@@ -25,10 +25,11 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from gateway.errors import TableNotFound, Timeout, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
+from gateway.warehouse import spark
 
 T = TypeVar("T")
 
-SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
+SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb", "hive": "spark"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +69,11 @@ class Warehouse:
             parsed = parsed.set(drivername="postgresql+psycopg")
         self._url = parsed
         # The admin engine introspects and (for managed tables) writes; the query engine reads.
+        # A Thrift session caches table metadata and statistics: sessions are renewed every 5 minutes.
+        extra: dict[str, Any] = ({"connect_args": spark.connect_args(), "pool_recycle": 300}
+                                 if self.backend == "hive" else {})
         self.engine: Engine = create_engine(parsed, poolclass=NullPool if self.backend == "sqlite" else None,
-                                            pool_pre_ping=self.backend != "sqlite")
+                                            pool_pre_ping=self.backend not in ("sqlite", "hive"), **extra)
         self._query_url = query_url
         self._read_engine: Engine = self._make_read_engine()
 
@@ -134,6 +138,8 @@ class Warehouse:
         return await self.run(lambda: self._introspect(physical_name))
 
     def _introspect(self, physical_name: str) -> IntrospectedTable:
+        if self.backend == "hive":
+            return self._introspect_spark(physical_name)
         schema, name = split_physical(physical_name)
         try:
             with self.engine.connect() as conn:
@@ -168,6 +174,12 @@ class Warehouse:
             raise WarehouseError("The warehouse could not be introspected; is it reachable?") from exc
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
+    def _introspect_spark(self, physical_name: str) -> IntrospectedTable:
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            columns = spark.describe(raw, physical_name)
+            return IntrospectedTable(physical_name, columns, (), spark.count_rows(raw, physical_name))
+
     # --- read-only execution -------------------------------------------------------------
 
     async def execute_read_only(self, sql: str, *, max_rows: int, timeout_ms: int | None = None) -> ResultSet:
@@ -176,6 +188,11 @@ class Warehouse:
 
     def _execute(self, sql: str, max_rows: int, timeout_ms: int) -> ResultSet:
         started = time.perf_counter()
+        if self.backend == "hive":
+            with self._read_engine.connect() as conn:
+                found = spark.execute(conn.connection.driver_connection, sql, max_rows=max_rows, timeout_ms=timeout_ms)
+            return ResultSet(columns=tuple(zip(found.names, found.types, strict=True)), rows=found.rows,
+                             truncated=found.truncated, elapsed_ms=(time.perf_counter() - started) * 1000)
         try:
             with self._read_engine.connect() as conn, contextlib.ExitStack() as limits:
                 if self.backend == "sqlite":
@@ -198,7 +215,13 @@ class Warehouse:
                          elapsed_ms=(time.perf_counter() - started) * 1000)
 
     async def explain_rows(self, sql: str) -> int | None:
-        """The warehouse's own row estimate, where it has one (PostgreSQL)."""
+        """The warehouse's own row estimate, where it has one (PostgreSQL; Spark once tables are analysed)."""
+        if self.backend == "hive":
+            def _spark_estimate() -> int | None:
+                with self._read_engine.connect() as conn:
+                    return spark.estimate_rows(conn.connection.driver_connection, sql)
+
+            return await self.run(_spark_estimate)
         if self.backend != "postgresql":
             return None
 
