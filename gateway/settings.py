@@ -29,6 +29,7 @@ class Settings:
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
     statement_timeout_ms: int = 30_000
+    max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
@@ -104,5 +105,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
+        max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
     )

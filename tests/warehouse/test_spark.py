@@ -18,10 +18,13 @@ from typing import Any
 
 import pytest
 
+from gateway.domain import SystemMode
 from gateway.errors import TableNotFound, Timeout, WarehouseError
-from gateway.warehouse import spark
-from gateway.warehouse.engine import Warehouse
+from gateway.warehouse.adapters import spark
+from gateway.warehouse.contract import Warehouse
+from gateway.warehouse.registry import open_warehouse
 from planner import PlanOptions, plan
+from tests.ingestion.conftest import EVENTS_CONTRACT, contract_input
 from tests.planner.catalogs import TPCH_TABLES, tpch_catalog, tpch_physical, tpch_queries
 from tests.support import spark as spark_support
 from tests.support.databases import fresh_sqlite_catalog
@@ -31,11 +34,6 @@ pytestmark = list(spark_support.SPARK_MARKS)
 
 TPCH_SCALE = "0.001"  # about 9k rows in all: Spark spends its time per job, not per row
 SPARK_TYPES = {"INTEGER": "INT", "TEXT": "STRING", "REAL": "DOUBLE"}
-
-
-@pytest.fixture(scope="module")
-def spark_server() -> Iterator[str]:
-    yield from spark_support.server_url()
 
 
 def _raw(url: str) -> Any:
@@ -94,7 +92,7 @@ def spark_db(spark_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def warehouse(spark_db: str) -> Iterator[Warehouse]:
-    found = Warehouse(spark_db, statement_timeout_ms=60_000)
+    found = open_warehouse(spark_db, statement_timeout_ms=60_000)
     yield found
     found.dispose()
 
@@ -201,7 +199,8 @@ EXECUTE = """mutation($id: ID!) { executeQuery(previewId: $id) { columns { name 
 
 @pytest.fixture
 async def spark_gateway(spark_db: str, sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Gateway]:
-    gw = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path), spark_db)
+    gw = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path), spark_db,
+                             initial_mode=SystemMode.INGESTION_READY)
     try:
         yield gw
     finally:
@@ -224,3 +223,16 @@ async def test_register_preview_and_execute_through_graphql(spark_gateway: Gatew
 
 async def test_an_unknown_physical_table_is_table_not_found_over_graphql(spark_gateway: Gateway) -> None:
     assert await spark_gateway.error_code(REGISTER, {"n": "ghost", "p": "ghost"}) == "TABLE_NOT_FOUND"
+
+
+async def test_the_gateway_says_what_spark_can_do_and_refuses_ingestion_with_a_code(spark_gateway: Gateway) -> None:
+    found = (await spark_gateway.ok("query { warehouse { engine dialect capabilities } }"))["warehouse"]
+    assert found["engine"] == "spark" and found["dialect"] == "spark"
+    assert {"introspection", "statement_timeout", "cancel", "estimate", "byte_cap"} <= set(found["capabilities"])
+    assert "ingestion" not in found["capabilities"] and "read_only" not in found["capabilities"]
+    body = await spark_gateway.gql(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "WAREHOUSE_UNSUPPORTED"
+    assert "spark" in error["message"] and "ingestion" in error["message"]
+    ready = await spark_gateway.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["warehouse"]["engine"] == "spark"
