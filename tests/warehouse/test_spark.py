@@ -236,3 +236,16 @@ async def test_the_gateway_says_what_spark_can_do_and_refuses_ingestion_with_a_c
     assert "spark" in error["message"] and "ingestion" in error["message"]
     ready = await spark_gateway.client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["warehouse"]["engine"] == "spark"
+
+
+async def test_an_unreachable_spark_is_a_coded_error_at_once() -> None:
+    down = open_warehouse("hive://spyne@127.0.0.1:1/default", statement_timeout_ms=5_000)
+    try:
+        started = time.perf_counter()
+        for attempt in (down.ping(), down.execute_read_only("SELECT 1", max_rows=1)):
+            with pytest.raises(WarehouseError) as refused:
+                await attempt
+            assert "cannot be reached" in refused.value.message and "127.0.0.1" not in refused.value.message
+        assert time.perf_counter() - started < 5.0
+    finally:
+        down.dispose()

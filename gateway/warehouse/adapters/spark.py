@@ -24,7 +24,10 @@ What Spark enforces, and what this adapter adds (docs/warehouses.md says the sam
 - No ingestion: Spyne's managed tables need transactional upserts and an atomic swap, which plain
   Parquet tables lack; ``WAREHOUSE_UNSUPPORTED``.
 
-Thrift errors carry a Java stack trace; only the first line of Spark's message is ever shown.
+Errors: Thrift statuses carry a Java stack trace, so a driver error becomes :class:`SparkError`
+holding only the first line of Spark's message, and goes through the gateway's one translator
+(:mod:`gateway.warehouse.errors`: scrubbed, logged, coded); a missing table stays TABLE_NOT_FOUND
+and a cancelled statement TIMEOUT.
 """
 
 from __future__ import annotations
@@ -37,13 +40,13 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlglot import exp
 
 from gateway.errors import GatewayError, TableNotFound, Timeout, WarehouseError
 from gateway.records import ColumnInfo
 from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable, ResultSet
 from gateway.warehouse.engine import SqlWarehouse, fetch_capped
+from gateway.warehouse.errors import register_driver_errors
 from planner.errors import PlannerError
 from planner.parse import parse
 
@@ -67,6 +70,14 @@ OPEN_SESSION = {"set:hiveconf:hive.server2.long.polling.timeout": "50ms"}
 # A session caches table metadata and statistics: connections are renewed after five minutes.
 POOL_RECYCLE_S = 300
 TIMEOUT_MESSAGE = "The query ran past the statement timeout and its Spark jobs were cancelled; add a filter or a limit."
+
+
+class SparkError(Exception):
+    """What Spark or the Thrift transport said, first line only: a driver error for the translator."""
+
+
+# PyHive's exceptions and Thrift's transport errors are not recognisable as PEP 249 drivers' own.
+register_driver_errors(SparkError)
 _FILE_FORMATS = frozenset({"parquet", "csv", "json", "orc", "text", "avro", "binaryfile", "delta", "xml",
                            "iceberg", "hudi", "jdbc"})
 _POLL_FIRST_S, _POLL_MAX_S = 0.005, 0.05
@@ -86,6 +97,20 @@ class SparkWarehouse(SqlWarehouse):
             return self.engine
         return create_engine(self._query_url, pool_recycle=POOL_RECYCLE_S,
                              connect_args={"configuration": dict(OPEN_SESSION)})
+
+    async def ping(self) -> None:
+        def _ping() -> None:
+            with self._raw(self._read_engine) as raw:
+                cursor = raw.cursor()
+                try:
+                    cursor.execute("SELECT 1")
+                    cursor.fetchall()
+                except Exception as exc:
+                    raise SparkError(error_message(exc)) from exc
+                finally:
+                    _close(cursor)
+
+        await self.run(_ping)  # a SparkError comes out translated: "cannot be reached" or refused
 
     def text_cast(self, expression: str) -> str:
         return f"CAST({expression} AS STRING)"
@@ -108,7 +133,7 @@ class SparkWarehouse(SqlWarehouse):
                           timeout_ms=timeout_ms)
                 description = cursor.description or ()
                 rows, truncated, size = fetch_capped(cursor.fetchmany, max_rows, max_bytes)
-            except GatewayError:
+            except (GatewayError, SparkError):
                 raise
             except Exception as exc:  # the driver's own: Thrift status, transport, SASL
                 raise classify(exc) from exc
@@ -130,17 +155,20 @@ class SparkWarehouse(SqlWarehouse):
 
     @contextlib.contextmanager
     def _raw(self, engine: Engine) -> Any:
-        """The PyHive connection of a pooled SQLAlchemy connection; connection failures translated."""
+        """The PyHive connection of a pooled SQLAlchemy connection."""
         try:
             with engine.connect() as conn:
                 yield conn.connection.driver_connection
-        except GatewayError:
+        except (GatewayError, SparkError):
             raise
-        except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            raise WarehouseError("Spark is not reachable right now; try again shortly.") from exc
+        except Exception as exc:  # connecting: SQLAlchemy's wrapper, Thrift transport, SASL, socket
+            raise SparkError(error_message(exc)) from exc
 
     def translate(self, exc: BaseException, *, timed_out: bool = False) -> GatewayError:
-        return Timeout(TIMEOUT_MESSAGE) if timed_out else classify(exc)
+        if timed_out:
+            return Timeout(TIMEOUT_MESSAGE)
+        found = classify(exc)
+        return found if isinstance(found, GatewayError) else self.errors.coded(found)
 
 
 # --- the pieces, as functions of a PyHive connection (the suite calls some directly) --------------
@@ -201,7 +229,7 @@ def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: 
     if state in (TOperationState.CANCELED_STATE, TOperationState.TIMEDOUT_STATE):
         raise Timeout(TIMEOUT_MESSAGE)  # the server's own deadline came first
     if state != TOperationState.FINISHED_STATE:
-        raise classify_message(status.errorMessage or "the statement did not finish")
+        raise classify_message(_first_line(status.errorMessage or "") or "the statement did not finish")
     if cursor.description is None:
         raise WarehouseError("Only queries that return rows run here.")
 
@@ -223,6 +251,8 @@ def describe(conn: Any, physical_name: str) -> tuple[ColumnInfo, ...]:
         error = classify(exc)
         if isinstance(error, TableNotFound):
             raise TableNotFound(f"No warehouse table {physical_name!r}; check the name and schema.") from None
+        if error is exc:
+            raise
         raise error from exc
     finally:
         _close(cursor)
@@ -236,6 +266,8 @@ def count_rows(conn: Any, physical_name: str) -> int:
     try:
         cursor.execute(f"SELECT COUNT(*) FROM {quote_physical(physical_name)}")
         return int(cursor.fetchone()[0])
+    except (GatewayError, SparkError):
+        raise
     except Exception as exc:
         raise classify(exc) from exc
     finally:
@@ -262,17 +294,21 @@ def quote_physical(physical_name: str) -> str:
     return ".".join(f"`{part.replace('`', '``')}`" for part in physical_name.split("."))
 
 
-def classify(exc: BaseException) -> GatewayError:
+def classify(exc: BaseException) -> GatewayError | SparkError:
+    if isinstance(exc, GatewayError | SparkError):
+        return exc
     return classify_message(error_message(exc))
 
 
-def classify_message(message: str) -> GatewayError:
+def classify_message(message: str) -> GatewayError | SparkError:
+    """A missing table and a cancelled statement keep their own codes; anything else is the
+    driver's error, for :mod:`gateway.warehouse.errors` to translate."""
     lowered = message.lower()
     if "table_or_view_not_found" in lowered or "42p01" in lowered:
         return TableNotFound("A table of the query does not exist in Spark; refresh the catalog.")
-    if "cancel" in lowered or "timeout" in lowered or "timed out" in lowered:
+    if "operation cancelled" in lowered or "operation canceled" in lowered or "query timed out" in lowered:
         return Timeout(TIMEOUT_MESSAGE)
-    return WarehouseError("Spark could not run the query: " + message[:300])
+    return SparkError(message)
 
 
 def error_message(exc: BaseException) -> str:
