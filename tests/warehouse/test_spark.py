@@ -7,6 +7,7 @@ Spark's estimate, the TPC-H corpus planned for Spark, and the whole trust layer 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import shutil
 import subprocess
@@ -134,6 +135,19 @@ async def test_timeout_cancels_the_spark_job_and_the_server_stays_responsive(war
     assert time.perf_counter() - started < 15.0
 
 
+async def test_the_byte_cap_truncates_at_a_whole_row_and_says_so(warehouse: Warehouse) -> None:
+    result = await warehouse.execute_read_only("SELECT o_id, status FROM orders ORDER BY o_id", max_rows=1000,
+                                               max_bytes=200)
+    assert result.truncated and 0 < len(result.rows) < 300 and result.bytes <= 200
+    assert result.rows[0] == [1, "paid"]
+
+
+async def test_concurrent_queries_each_get_their_own_answer(warehouse: Warehouse) -> None:
+    answers = await asyncio.gather(*(warehouse.execute_read_only(
+        f"SELECT COUNT(*) FROM orders WHERE customer_id = {n}", max_rows=10) for n in (1, 2, 3, 4)))
+    assert [a.rows for a in answers] == [[[75]], [[75]], [[75]], [[75]]]
+
+
 @pytest.mark.parametrize("sql", [
     "INSERT INTO customers VALUES (9, 'Mallory', 'XX')",
     "CREATE TABLE stolen AS SELECT * FROM customers",
@@ -161,7 +175,7 @@ def test_spark_itself_refuses_file_reads_and_second_statements(spark_db: str) ->
         for sql in ("SELECT * FROM parquet.`/etc`", "SELECT 1; SELECT 2"):
             with pytest.raises(Exception) as refused:
                 _run(conn, sql)
-            assert isinstance(spark.classify(refused.value), TableNotFound | WarehouseError)
+            assert isinstance(spark.classify(refused.value), TableNotFound | spark.SparkError)
     finally:
         conn.close()
 

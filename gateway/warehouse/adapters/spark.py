@@ -322,8 +322,13 @@ def error_message(exc: BaseException) -> str:
 
 
 def _first_line(text: str) -> str:
-    stripped = text.strip()
-    return stripped.splitlines()[0].removeprefix("Error running query: ") if stripped else ""
+    """Spark's message without the stack trace: its first line, and the next when the first only
+    names the exception (``[PARSE_SYNTAX_ERROR] …ParseException:``)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = lines[0].removeprefix("Error running query: ")
+    return f"{first} {lines[1]}" if first.endswith(":") and len(lines) > 1 else first
 
 
 def _json_type(node: dict[str, Any]) -> str:
