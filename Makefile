@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-fast lint schema bench clean serve
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml gateway/http/graphiql_assets.py gateway/http/workbench_assets.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/python -m gateway.http.graphiql_assets install || echo "GraphiQL assets not installed: /graphql will say how to install them"
+	$(BIN)/python -m gateway.http.workbench_assets install || echo "workbench assets not installed: /workbench will say how to install them"
 	touch $(STAMP)
 
 install: $(STAMP)
