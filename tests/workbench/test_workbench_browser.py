@@ -8,6 +8,7 @@ Screenshots of the main states land in tests/_artifacts/workbench/ (git-ignored)
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def assert_only_local(page: Page, base: str) -> None:
     assert not outside, outside
 
 
-def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gateway, live: str, page: Page) -> None:
+def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gateway, live: str, page: Page,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     token = gateway.token("ANALYST")
     sign_in(page, live, token)
     assert token not in page.evaluate("location.href")
@@ -91,6 +94,8 @@ def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gate
     page.screenshot("04-history")
     assert not page.console_errors, page.console_errors
     assert_only_local(page, live)
+    assert not any(token in url for url in page.requests)
+    assert "POST /graphql" in caplog.text and token not in caplog.text  # the token reached no log
 
 
 def test_an_analyst_never_sees_a_shadow_table_anywhere(gateway: Gateway, live: str, page: Page) -> None:
@@ -184,4 +189,49 @@ def test_the_layout_holds_at_common_screen_sizes(gateway: Gateway, live: str, pa
         assert box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height, (selector, box)
         assert box[2] - box[0] > 40 and box[3] - box[1] > 20, (selector, box)
     page.screenshot(f"09-layout-{width}x{height}", width, height)
+    assert_only_local(page, live)
+
+
+def tab_to(page: Page, expression: str, limit: int = 80) -> None:
+    """Press Tab until ``expression`` (about document.activeElement) holds."""
+    for _ in range(limit):
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({expression}); }})()"):
+            return
+        page.press("Tab")
+    raise AssertionError(f"Tab never reached {expression}")
+
+
+def test_the_whole_flow_works_from_the_keyboard(gateway: Gateway, live: str, page: Page) -> None:
+    page.navigate(f"{live}/workbench")
+    page.wait_for("document.activeElement?.id === 'token'")  # the token box has the focus
+    page.call("Input.insertText", text=gateway.token("ANALYST"))
+    page.press("Tab")
+    page.press("Enter")  # the Sign in button
+    page.wait_for("!!document.querySelector('li.table') && document.activeElement?.classList.contains('cm-content')")
+    page.press("a", "Control")
+    page.type(CARTESIAN)
+    page.press("Enter", "Control")
+    page.wait_for("!!document.getElementById('override-CARTESIAN_PRODUCT')")
+    page.press("Escape")  # CodeMirror: Escape, then Tab leaves the editor instead of indenting
+    tab_to(page, "el.id === 'override-CARTESIAN_PRODUCT'")
+    page.press(" ")
+    page.wait_for("document.getElementById('execute').disabled === false")
+    page.press("Tab", "Shift")
+    tab_to(page, "el.id === 'execute'")
+    page.press("Enter")
+    page.wait_for("!!document.querySelector('.row-count')")
+    tab_to(page, "el.classList.contains('grid-viewport')")
+    page.press("End")
+    page.wait_for("document.querySelector('.grid-viewport').scrollTop > 0")
+    assert_only_local(page, live)
+
+
+def test_completion_offers_a_column_of_the_table_in_scope(gateway: Gateway, live: str, page: Page) -> None:
+    sign_in(page, live, gateway.token("ANALYST"))
+    replace_sql(page, "SELECT c.id FROM customers c WHERE c.cou")
+    page.wait_for("Array.from(document.querySelectorAll('.cm-tooltip-autocomplete li')).some(li => li.textContent.includes('country'))")
+    page.screenshot("10-completion")
+    page.press("Enter")
+    page.wait_for("document.querySelector('.cm-content').textContent.includes('c.country')")
+    assert editor_text(page) == "SELECT c.id FROM customers c WHERE c.country"
     assert_only_local(page, live)

@@ -19,6 +19,7 @@ const DIALECTS = {
 };
 
 const LINT_DELAY_MS = 400;
+const COMPLETION_TYPES = { TABLE: "class", COLUMN: "property", FUNCTION: "function", JOIN: "text", KEYWORD: "keyword" };
 
 // The API counts lines and columns from 1; CodeMirror counts characters from 0.
 export function toOffset(doc, point) {
@@ -106,28 +107,32 @@ export function createEditor(parent, { features, onRun, onExecute, onChange, onD
   }
 
   async function completionSource(context) {
-    const word = context.matchBefore(/[\w$."]*/);
-    if (!context.explicit && (!word || word.from === word.to)) return null;
+    const word = context.matchBefore(/[\w$]*/);
+    if (!context.explicit && (!word || word.from === word.to) && context.state.sliceDoc(context.pos - 1, context.pos) !== ".") {
+      return null;
+    }
     const doc = context.state.doc;
     const point = toPoint(doc, context.pos);
     let answer;
     try {
       answer = (await gql(`query Complete($sql: String!, $line: Int!, $column: Int!, $dialect: String) {
         completeQuery(sql: $sql, line: $line, column: $column, dialect: $dialect) {
-          ${settings.completionSelection || "label kind detail insertText"} } }`,
+          range { start { line column } end { line column } }
+          items { label kind insertText detail state type table } } }`,
       { sql: doc.toString(), line: point.line, column: point.column, dialect })).completeQuery;
     } catch (_) {
       return null;
     }
-    const items = Array.isArray(answer) ? answer : (answer && answer.items) || [];
-    const dot = word ? word.text.lastIndexOf(".") : -1;
-    const from = word ? word.from + dot + 1 : context.pos;
+    if (context.aborted) return null;
+    const from = answer.range ? toOffset(doc, answer.range.start) : (word ? word.from : context.pos);
+    const to = answer.range ? Math.max(toOffset(doc, answer.range.end), context.pos) : context.pos;
     return {
-      from,
-      options: items.map((item) => ({
-        label: item.label, detail: item.detail || undefined, apply: item.insertText || item.label,
-        type: ({ TABLE: "class", COLUMN: "property", FUNCTION: "function", JOIN: "text", KEYWORD: "keyword" })[
-          String(item.kind || "").toUpperCase()] || "variable",
+      from, to,
+      options: answer.items.map((item, rank) => ({
+        label: item.label, apply: item.insertText || item.label, boost: -rank / 1000,
+        detail: item.kind === "TABLE" ? item.state || undefined : item.kind === "COLUMN" ? [item.table, item.type].filter(Boolean).join(" · ") : item.detail || undefined,
+        info: item.detail || undefined,
+        type: COMPLETION_TYPES[item.kind] || "variable",
       })),
       validFor: /^[\w$]*$/,
     };
@@ -173,8 +178,8 @@ export function createEditor(parent, { features, onRun, onExecute, onChange, onD
     if (!features.formatQuery) return false;
     const text = view.state.doc.toString();
     const answer = (await gql(`query Format($sql: String!, $dialect: String) {
-      formatQuery(sql: $sql, dialect: $dialect) ${settings.formatSelection || ""} }`, { sql: text, dialect })).formatQuery;
-    const formatted = typeof answer === "string" ? answer : (answer && (answer.sql || answer.formatted)) || text;
+      formatQuery(sql: $sql, dialect: $dialect) }`, { sql: text, dialect })).formatQuery;
+    const formatted = typeof answer === "string" && answer ? answer : text;
     if (formatted !== text) view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: formatted } });
     return true;
   }

@@ -193,7 +193,8 @@ function showProblems(diagnostics, warnings, error) {
         h("strong", {}, d.code || d.severity), " ", h("span", { class: "message" }, d.message), " ",
         d.actions.map((a) => h("button", { type: "button", class: "quick-fix", onclick: () => a.apply(editor.view, d.from, d.to) }, a.name)));
     }),
-    warnings.length ? h("div", { class: "problem severity-warning" },
+    // Diagnostics already carry the guardrails at their ranges; without them, say how many fired.
+    warnings.length && !state.features.diagnostics ? h("div", { class: "problem severity-warning" },
       h("strong", {}, plural(warnings.length, "guardrail")), " ", warnings.map((w) => w.type).join(", "), " — preview to see them") : "");
 }
 
@@ -316,5 +317,10 @@ async function openHistory(entry) {
   }
   editor.focus();
 }
+
+// A preview expires while it sits on screen: look again now and then.
+setInterval(() => {
+  if (state.preview && editor && !stale() && new Date(state.preview.expiresAt).getTime() <= Date.now()) renderPreviewPanel();
+}, 10_000);
 
 boot();
