@@ -143,6 +143,13 @@ def test_a_stale_preview_says_so_and_offers_to_preview_again(gateway: Gateway, l
     page.click("#execute")
     page.wait_for("document.querySelector('.row-count')?.dataset.rows !== undefined")
     assert int(page.evaluate("document.querySelector('.row-count').dataset.rows")) <= 5
+    # Pinning the deprecated version from the panel plans again against v1, and says so.
+    page.click("#tab-preview")
+    page.evaluate("const s = document.querySelector('select[data-pin=orders]'); s.value = '1'; "
+                  "s.dispatchEvent(new Event('change')); true")
+    page.wait_for("document.querySelector('tr[data-table=orders]')?.textContent.includes('v1')")
+    assert "DEPRECATED" in page.evaluate("document.querySelector('tr[data-table=orders]').textContent")
+    page.screenshot("06b-pinned-deprecated-version")
     assert_only_local(page, live)
 
 
@@ -168,6 +175,19 @@ def test_an_admin_sees_the_promote_dry_run_as_a_diff_then_promotes(gateway: Gate
     page.wait_for("document.querySelector('li.admin-version[data-version=\"1\"]')?.dataset.state === 'ACTIVE'")
     assert page.evaluate("document.getElementById('admin-outcome').textContent")
     page.screenshot("08-admin-promoted")
+    # Deprecating asks first too; cancelling (Escape) changes nothing, confirming does.
+    page.click("button.action-deprecate[data-version=\"1\"]")
+    page.wait_for("!!document.querySelector('dialog.confirm #deprecate-reason')")
+    page.press("Escape")
+    page.wait_for("!document.querySelector('dialog.confirm')")
+    assert page.evaluate("document.querySelector('li.admin-version[data-version=\"1\"]').dataset.state") == "ACTIVE"
+    # Rolling the promotion back returns the version to SHADOW.
+    page.click("button.action-rollback")
+    page.wait_for("!!document.querySelector('dialog.confirm[data-action=rollback] #confirm-action:not([disabled])')")
+    page.click("#confirm-action")
+    page.wait_for("!document.querySelector('dialog.confirm') || !!document.querySelector('dialog.confirm .error')")
+    assert page.evaluate("document.querySelector('dialog.confirm')?.innerText ?? ''") == ""
+    page.wait_for("document.querySelector('li.admin-version[data-version=\"1\"]')?.dataset.state === 'SHADOW'")
     assert_only_local(page, live)
 
 
@@ -234,4 +254,26 @@ def test_completion_offers_a_column_of_the_table_in_scope(gateway: Gateway, live
     page.press("Enter")
     page.wait_for("document.querySelector('.cm-content').textContent.includes('c.country')")
     assert editor_text(page) == "SELECT c.id FROM customers c WHERE c.country"
+    assert_only_local(page, live)
+
+
+async def test_a_typo_is_underlined_where_it_is_and_its_quick_fix_applies(gateway: Gateway, live: str, page: Page) -> None:
+    fields = await gateway.ok('{ __type(name: "QueryValidation") { fields { name } } }')
+    if "diagnostics" not in {f["name"] for f in fields["__type"]["fields"]}:
+        pytest.skip("validateQuery has no diagnostics on this gateway: the editor shows errors at a point only")
+    sign_in(page, live, gateway.token("ANALYST"))
+    replace_sql(page, "SELECT nmae, country\nFROM customers")
+    page.wait_for("!!document.querySelector('.problem[data-code=COLUMN_NOT_FOUND]')")
+    assert page.evaluate("document.querySelector('.problem[data-code=COLUMN_NOT_FOUND] .where').textContent") == "1:8"
+    marked = page.wait_for("Array.from(document.querySelectorAll('.cm-lintRange-error')).map(m => m.textContent).join('|')")
+    assert marked == "nmae", marked
+    page.screenshot("11-typo-diagnostic")
+    page.click(".problem[data-code=COLUMN_NOT_FOUND] .quick-fix")
+    page.wait_for("!document.querySelector('.problem[data-code=COLUMN_NOT_FOUND]')")
+    assert editor_text(page) == "SELECT name, country\nFROM customers"
+    assert page.evaluate("document.querySelectorAll('.cm-lintRange-error').length") == 0
+    # Format asks formatQuery and puts its answer in the editor.
+    page.click("#format")
+    page.wait_for("document.querySelectorAll('.cm-line').length > 2")
+    assert editor_text(page).split() == "SELECT name, country FROM customers".split()
     assert_only_local(page, live)

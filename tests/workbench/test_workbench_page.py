@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from gateway.http import workbench_assets
+from gateway.http.workbench import OWN_DIR
+from gateway.http.workbench_assets import asset_versions
+from gateway.http.workbench_page import render_page
 from tests.support.harness import Gateway
 
-pytestmark = pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
+# The page and its files do not depend on the catalog engine; the history query runs on both.
+SQLITE = pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
 
 HISTORY = """{ queryHistory(first: 10) { previewId originalSql guardrails expired
   executions { executionId status rowCount overrides } } }"""
 
 
+@SQLITE
 async def test_the_page_loads_only_its_own_files_under_a_strict_policy(gateway: Gateway,
                                                                        workbench_assets_installed: None) -> None:
     response = await gateway.client.get("/workbench")
@@ -36,6 +42,7 @@ async def test_the_page_loads_only_its_own_files_under_a_strict_policy(gateway: 
     assert re.search(r"'nonce-([^']+)'", second.headers["content-security-policy"]).group(1) != nonce.group(1)  # type: ignore[union-attr]
 
 
+@SQLITE
 @pytest.mark.parametrize("path", ["/workbench/vendor/manifest.json", "/workbench/vendor/..%2F..%2Fapp.py",
                                   "/workbench/static/..%2Fdashboard.js", "/workbench/static/Main.JS",
                                   "/workbench/static/missing.js"])
@@ -64,3 +71,12 @@ async def test_history_is_newest_first_and_needs_a_token(gateway: Gateway) -> No
     assert entries[0]["guardrails"] == ["CARTESIAN_PRODUCT"] and entries[0]["executions"] == []
     assert len(entries) == 2
     assert await gateway.error_code(HISTORY, role=None) == "UNAUTHENTICATED"
+
+
+def test_without_its_assets_the_page_says_how_to_install_them(tmp_path: Path) -> None:
+    html, headers = render_page("n0nce", asset_versions(tmp_path), own_dir=OWN_DIR)
+    assert 'type="importmap"' not in html
+    config = json.loads(re.search(r'<script type="application/json" id="workbench-config">(.*?)</script>', html).group(1))  # type: ignore[union-attr]
+    assert config["assetsReady"] is False
+    assert config["installCommand"] == "python -m gateway.http.workbench_assets install"
+    assert "'nonce-n0nce'" in headers["Content-Security-Policy"]

@@ -79,6 +79,7 @@ async function openDialog(root, table, version, action, onChanged) {
   const variables = { table: table.name };
   if (version) variables.version = version.version;
   const parts = [];
+  let allowed = false;  // Confirm is enabled once everything the dialog shows is in place
   let acknowledge = null;
   let reason = null;
   if (action === "promote") {
@@ -96,7 +97,7 @@ async function openDialog(root, table, version, action, onChanged) {
         acknowledge = h("input", { type: "checkbox", id: "acknowledge-warnings" });
         parts.push(h("label", { for: "acknowledge-warnings" }, acknowledge, " I have read these warnings"));
       }
-      confirm.disabled = false;
+      allowed = true;
     } catch (error) {
       parts.push(h("h3", {}, "Dry run refused"), errorBox(error));
     }
@@ -107,7 +108,7 @@ async function openDialog(root, table, version, action, onChanged) {
       reason = h("input", { type: "text", id: "deprecate-reason", placeholder: "why (shown to analysts)" });
       parts.push(h("label", { for: "deprecate-reason", class: "stack" }, "Reason ", reason));
     }
-    confirm.disabled = false;
+    allowed = true;
   }
   try {
     const reports = (await gql(DRIFT, { table: table.name })).driftReports;
@@ -121,7 +122,6 @@ async function openDialog(root, table, version, action, onChanged) {
     parts.push(errorBox(error));
   }
   clear(body, parts);
-  confirm.focus();
   confirm.addEventListener("click", async () => {
     if (acknowledge && !acknowledge.checked) { acknowledge.focus(); return; }
     confirm.disabled = true;
@@ -136,4 +136,6 @@ async function openDialog(root, table, version, action, onChanged) {
       confirm.disabled = false;
     }
   });
+  confirm.disabled = !allowed;
+  (allowed ? confirm : cancel).focus();
 }

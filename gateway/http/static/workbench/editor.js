@@ -10,6 +10,7 @@ import { autocompletion, completionKeymap, closeBrackets, closeBracketsKeymap, c
 import { linter, lintGutter, lintKeymap, forceLinting } from "@codemirror/lint";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { sql, SQLite, PostgreSQL, MySQL, MariaSQL, StandardSQL, MSSQL } from "@codemirror/lang-sql";
+import { highlightCode, classHighlighter } from "@lezer/highlight";
 import { gql, settings } from "./api.js";
 
 // sqlglot's dialect names -> the closest highlighting dialect CodeMirror has.
@@ -19,6 +20,20 @@ const DIALECTS = {
 };
 
 const LINT_DELAY_MS = 400;
+
+// Static SQL (the preview's two versions) highlighted with the editor's grammar, as spans.
+export function highlightInto(element, text, dialect) {
+  const language = (DIALECTS[String(dialect || "").toLowerCase()] || StandardSQL).language;
+  element.replaceChildren();
+  highlightCode(text, language.parser.parse(text), classHighlighter, (chunk, classes) => {
+    if (!classes) { element.append(chunk); return; }
+    const span = document.createElement("span");
+    span.className = classes;
+    span.textContent = chunk;
+    element.append(span);
+  }, () => element.append("\n"));
+  return element;
+}
 const COMPLETION_TYPES = { TABLE: "class", COLUMN: "property", FUNCTION: "function", JOIN: "text", KEYWORD: "keyword" };
 
 // The API counts lines and columns from 1; CodeMirror counts characters from 0.

@@ -207,6 +207,7 @@ function renderPreviewPanel() {
     preview: state.preview, error: state.previewError, ticked: state.ticked, stale: stale(), busy: state.busy,
   }, {
     execute: runExecute, repreview: runPreview, correct: runCorrect,
+    versionsOf: (name) => ((state.catalog.tables || []).find((t) => t.name === name) || { versions: [] }).versions,
     tick: (type, on) => { if (on) state.ticked.add(type); else state.ticked.delete(type); renderPreviewPanel(); },
   });
 }
@@ -220,6 +221,14 @@ function showPreview(preview) {
   renderPreviewPanel();
 }
 
+// Versions pinned by a correction stay pinned when the query is previewed again, for the tables
+// it still names.
+function carriedPins(sql) {
+  if (!state.preview) return [];
+  return state.preview.tablesUsed.filter((t) => t.pinned && new RegExp(`\\b${t.name}\\b`, "i").test(sql))
+    .map((t) => ({ table: t.name, version: t.version }));
+}
+
 async function runPreview() {
   const sql = editor.getSql();
   if (!sql.trim()) return;
@@ -227,7 +236,7 @@ async function runPreview() {
   state.busy = true;
   try {
     const preview = (await gql(`mutation Preview($input: PreviewQueryInput!) { previewQuery(input: $input) { ${PREVIEW_FIELDS} } }`,
-      { input: { sql, dialect: editor.dialect } })).previewQuery;
+      { input: { sql, dialect: editor.dialect, pins: carriedPins(sql) } })).previewQuery;
     state.busy = false;
     showPreview(preview);
     refreshHistory();

@@ -3,6 +3,7 @@
 // filters, aggregations, assumptions, the estimate, and every guardrail with its message. A
 // guardrail that needs an override must be ticked by name before Execute is enabled.
 import { h, clear, badge, errorBox, when } from "./dom.js";
+import { highlightInto } from "./editor.js";
 
 export const PREVIEW_FIELDS = `id sql originalSql dialect
   tablesUsed { name version state rowCount pinned alias }
@@ -46,8 +47,8 @@ export function renderPreview(root, state, actions) {
       h("span", { class: "muted" }, `preview ${preview.id} · ${preview.dialect} · expires ${when(preview.expiresAt)}`),
       h("span", { class: "spacer" }), execute),
     h("div", { class: "sql-pair" },
-      h("figure", {}, h("figcaption", {}, "Your SQL"), h("pre", { class: "sql original" }, preview.originalSql)),
-      h("figure", {}, h("figcaption", {}, "What will run"), h("pre", { class: "sql rewritten" }, preview.sql))),
+      h("figure", {}, h("figcaption", {}, "Your SQL"), highlightInto(h("pre", { class: "sql original" }), preview.originalSql, preview.dialect)),
+      h("figure", {}, h("figcaption", {}, "What will run"), highlightInto(h("pre", { class: "sql rewritten" }), preview.sql, preview.dialect))),
     section("Guardrails", preview.guardrails.length ? h("ul", { class: "guardrails" }, preview.guardrails.map((g) => {
       const id = `override-${g.type}`;
       return h("li", { class: g.requiresOverride ? "guardrail blocking" : "guardrail", dataset: { type: g.type } },
@@ -60,7 +61,7 @@ export function renderPreview(root, state, actions) {
       section("Tables", h("table", { class: "tables-used" }, h("tbody", {}, preview.tablesUsed.map((t) => h("tr", {
         dataset: { table: t.name } }, h("td", {}, t.name), h("td", {}, `v${t.version}`), h("td", {}, badge(t.state)),
       h("td", { class: "muted" }, t.rowCount !== null ? `${t.rowCount.toLocaleString()} rows` : ""),
-      h("td", {}, t.pinned ? "pinned" : "")))))),
+      h("td", {}, versionPicker(t, actions))))))),
       section("Joins", listOr(preview.joins, "No joins.", (j, index) => h("li", { class: j.accepted ? "join accepted" : "join unverified" },
         h("span", { class: "flag" }, j.accepted ? `accepted v${j.version}` : "not accepted"), " ",
         h("code", {}, `${j.leftTable} ${j.joinType} ${j.rightTable}${j.condition ? ` ON ${j.condition}` : ""}`), " ",
@@ -78,6 +79,15 @@ export function renderPreview(root, state, actions) {
         h("dt", {}, "cost"), h("dd", {}, preview.estimatedCostMs !== null ? `${Number(preview.estimatedCostMs).toFixed(1)} ms` : "unknown"),
         h("dt", {}, "row cap"), h("dd", {}, preview.rowCap)),
       correctionForm("Set limit", "e.g. 100", (value) => actions.correct([{ kind: "SET_LIMIT", limit: Number.parseInt(value, 10) }]), "number"))));
+}
+
+// Pin a table to another version the caller may see (a PIN_VERSION correction, planned again).
+function versionPicker(table, actions) {
+  const versions = actions.versionsOf(table.name);
+  if (versions.length < 2) return table.pinned ? "pinned" : "";
+  return h("select", { "aria-label": `Version of ${table.name}`, dataset: { pin: table.name },
+    onchange: (event) => actions.correct([{ kind: "PIN_VERSION", table: table.name, version: Number(event.target.value) }]) },
+  versions.map((v) => h("option", { value: v.version, selected: v.version === table.version }, `v${v.version} ${v.state}`)));
 }
 
 function correctionForm(label, hint, apply, type = "text") {
