@@ -275,5 +275,5 @@ async def test_a_typo_is_underlined_where_it_is_and_its_quick_fix_applies(gatewa
     # Format asks formatQuery and puts its answer in the editor.
     page.click("#format")
     page.wait_for("document.querySelectorAll('.cm-line').length > 2")
-    assert editor_text(page).split() == "SELECT name, country FROM customers".split()
+    assert editor_text(page).split() == ["SELECT", "name,", "country", "FROM", "customers"]
     assert_only_local(page, live)
