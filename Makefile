@@ -10,11 +10,12 @@ SPARK := $(filter 1,$(SPYNE_TEST_SPARK))
 
 .PHONY: install demo test test-fast lint schema bench clean serve
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml gateway/http/graphiql_assets.py gateway/http/workbench_assets.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,spark]'
 	$(BIN)/python -m gateway.http.graphiql_assets install || echo "GraphiQL assets not installed: /graphql will say how to install them"
+	$(BIN)/python -m gateway.http.workbench_assets install || echo "workbench assets not installed: /workbench will say how to install them"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,6 +12,7 @@ from gateway.services.dashboard import DashboardService
 from gateway.services.downloads import DownloadService
 from gateway.services.drift import DriftService
 from gateway.services.events import EventsService
+from gateway.services.history import HistoryService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
@@ -37,6 +38,7 @@ class Services:
     joins: JoinsService
     drift: DriftService
     downloads: DownloadService
+    history: HistoryService
 
     def warehouse(self) -> Capabilities:
         """What the configured warehouse is and can do (GraphQL ``warehouse``, ``/readyz``)."""
