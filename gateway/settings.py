@@ -30,9 +30,12 @@ class Settings:
     max_rows: int = 10_000
     statement_timeout_ms: int = 30_000
     preview_ttl_seconds: int = 3600
+    # What one GraphQL document may cost (README: "Limits"); measured before validation.
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
     max_aliases: int = 30
+    max_query_selections: int = 2_000
+    max_fragment_spreads: int = 200
     role_cache_seconds: float = 2.0
     archive_dir: str = f"{STATE_DIR}/archive"
 
@@ -105,4 +108,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
+        max_query_depth=integer("SPYNE_MAX_QUERY_DEPTH", defaults.max_query_depth),
+        max_query_tokens=integer("SPYNE_MAX_QUERY_TOKENS", defaults.max_query_tokens),
+        max_aliases=integer("SPYNE_MAX_QUERY_ALIASES", defaults.max_aliases),
+        max_query_selections=integer("SPYNE_MAX_QUERY_SELECTIONS", defaults.max_query_selections),
+        max_fragment_spreads=integer("SPYNE_MAX_FRAGMENT_SPREADS", defaults.max_fragment_spreads),
     )
