@@ -73,6 +73,7 @@ def build_services(settings: Settings) -> Services:
         dev_secret=None if settings.oidc_enabled else settings.dev_secret,
         oidc_issuer=settings.oidc_issuer, oidc_audience=settings.oidc_audience,
         jwks_url=settings.jwks_url, role_claim=settings.role_claim,
+        leeway_seconds=settings.token_leeway_seconds, max_lifetime_seconds=settings.token_max_lifetime_seconds,
     )
     catalog = CatalogService(deps)
     return Services(

@@ -146,6 +146,9 @@ def token_cmd(args: argparse.Namespace) -> int:
         ttl = parse_ttl(args.ttl)
     except ValueError as exc:
         return fail(str(exc), 2)
+    if ttl > settings.token_max_lifetime_seconds:
+        return fail(f"--ttl {args.ttl} is longer than the gateway accepts (SPYNE_TOKEN_MAX_LIFETIME_S="
+                    f"{settings.token_max_lifetime_seconds} s): it would refuse the token.", 2)
     print(mint_dev_token(settings.dev_secret, args.email, args.role, ttl))
     return 0
 

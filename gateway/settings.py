@@ -37,6 +37,9 @@ class Settings:
     max_query_selections: int = 2_000
     max_fragment_spreads: int = 200
     role_cache_seconds: float = 2.0
+    # Bearer tokens (README: "Authentication"): clock skew tolerated, and the longest lifetime.
+    token_leeway_seconds: int = 30
+    token_max_lifetime_seconds: int = 7 * 86400
     archive_dir: str = f"{STATE_DIR}/archive"
 
     @property
@@ -108,6 +111,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
+        token_leeway_seconds=integer("SPYNE_TOKEN_LEEWAY_S", defaults.token_leeway_seconds),
+        token_max_lifetime_seconds=integer("SPYNE_TOKEN_MAX_LIFETIME_S", defaults.token_max_lifetime_seconds),
         max_query_depth=integer("SPYNE_MAX_QUERY_DEPTH", defaults.max_query_depth),
         max_query_tokens=integer("SPYNE_MAX_QUERY_TOKENS", defaults.max_query_tokens),
         max_aliases=integer("SPYNE_MAX_QUERY_ALIASES", defaults.max_aliases),

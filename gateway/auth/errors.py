@@ -28,6 +28,7 @@ Reason = Literal[
     "crit",
     "forbidden_header",
     "jwks_unavailable",
+    "too_long_lived",
 ]
 
 #: Every reason an :class:`AuthFailure` can carry, in a stable order (metric label values).
@@ -49,6 +50,8 @@ _MESSAGES: Final = MappingProxyType(
         "crit": "The token carries critical header parameters this gateway does not support.",
         "forbidden_header": "The token names its own key or key URL (jwk, jku, x5u, x5c); such tokens are refused.",
         "jwks_unavailable": "The identity provider's signing keys could not be fetched; try again shortly.",
+        "too_long_lived": "The token lives longer than this gateway accepts (SPYNE_TOKEN_MAX_LIFETIME_S); obtain a "
+                          "shorter-lived token.",
     }
 )
 
