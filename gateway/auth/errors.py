@@ -40,7 +40,7 @@ _MESSAGES: Final = MappingProxyType(
         "missing": "Authentication required: send 'Authorization: Bearer <token>'.",
         "malformed": "The bearer token is not a well-formed signed JWT; obtain a new token.",
         "oversized": "The bearer token is too large; obtain a new token from your identity provider.",
-        "expired": "The token has expired; obtain a new one (for dev tokens: spyne token).",
+        "expired": "The token has expired; obtain a new one (for dev tokens: .venv/bin/spyne token).",
         "not_yet_valid": "The token is not valid yet; check the clock of the machine that issued it.",
         "bad_issuer": "The token was issued by an issuer this gateway does not trust.",
         "bad_audience": "The token was issued for another audience than this gateway.",
