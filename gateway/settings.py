@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from gateway.domain import DEFAULT_MODE, SystemMode
 
 STATE_DIR = Path(".spyne")
@@ -48,16 +50,10 @@ class Settings:
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
+    """The variables of a ``.env`` file (python-dotenv: quotes, escapes, ``export``, comments)."""
     if not path.is_file():
-        return values
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
+        return {}
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
 def _dev_secret(configured: str | None) -> bytes:
