@@ -166,6 +166,10 @@ def _users_args(p: argparse.ArgumentParser) -> None:
 
 @command("users", "manage roles from the shell", _users_args)
 def users_cmd(args: argparse.Namespace) -> int:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     from gateway.domain import Role
     from gateway.errors import GatewayError
 
@@ -175,8 +179,11 @@ def users_cmd(args: argparse.Namespace) -> int:
             print(f"{user.email} is now {user.role.value}")
             return 0
         async with services.deps.uow() as uow:
-            for user in await uow.users.list():
-                print(f"{user.email:<40} {user.role.value}")
+            users = await uow.users.list()
+        table = Table("email", "role", box=box.SIMPLE_HEAD)
+        for user in users:
+            table.add_row(user.email, user.role.value)
+        Console().print(table)
         return 0
 
     try:
