@@ -85,9 +85,9 @@ class VisibleSchemas:
         return None
 
     async def introspect(self, ec: ExecutionContext, schema: GraphQLSchema) -> None:
-        """Answers an introspection operation from ``schema`` (the caller's)."""
+        """Answers an introspection operation (see :func:`is_introspection`) from ``schema``."""
         document = ec.graphql_document
-        if ec.result is None and document is not None and is_introspection(document):
+        if ec.result is None and document is not None:
             result = execute(schema, document, root_value=ec.root_value, context_value=ec.context,
                              variable_values=ec.variables, operation_name=ec.operation_name)
             ec.result = await result if isawaitable(result) else result  # type: ignore[assignment]

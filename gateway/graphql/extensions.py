@@ -16,7 +16,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from gateway.errors import Unauthenticated, code_of, extensions_of
-from gateway.graphql.contracts_visibility import VisibleSchemas
+from gateway.graphql.contracts_visibility import VisibleSchemas, is_introspection
 from gateway.graphql.document_limits import DocumentLimits, check_document
 
 log = logging.getLogger("spyne.graphql")
@@ -33,6 +33,7 @@ class RequestRules:
     validate: Callable[[GraphQLSchema, DocumentNode, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
     # Which schema the caller sees (None: the full one); it words errors and answers introspection.
     visible: VisibleSchemas | None = None
+    introspects: Callable[[DocumentNode], bool] = is_introspection
 
     @classmethod
     def build(cls, *, max_tokens: int, limits: DocumentLimits, cache_size: int = 512,
@@ -40,7 +41,8 @@ class RequestRules:
         # Bounded: a public endpoint must not grow memory with every new query text.
         return cls(max_tokens=max_tokens, limits=limits, parse=lru_cache(maxsize=cache_size)(parse),
                    measure=lru_cache(maxsize=cache_size)(check_document),
-                   validate=lru_cache(maxsize=cache_size)(validate_document), visible=visible)
+                   validate=lru_cache(maxsize=cache_size)(validate_document), visible=visible,
+                   introspects=lru_cache(maxsize=cache_size)(is_introspection))
 
 
 class GatewayRequest(SchemaExtension):
@@ -66,7 +68,6 @@ class GatewayRequest(SchemaExtension):
 
     def __init__(self, rules: RequestRules) -> None:
         self.rules = rules
-        self.visible_schema: GraphQLSchema | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -97,12 +98,12 @@ class GatewayRequest(SchemaExtension):
             full = context.schema._schema
             rules = tuple(context.validation_rules)
             errors = self.rules.validate(full, document, rules)
-            if self.rules.visible is not None:
-                self.visible_schema = await self.rules.visible.for_caller(context.context)
-                if errors and self.visible_schema is not None:
+            if errors and self.rules.visible is not None:
+                visible = await self.rules.visible.for_caller(context.context)
+                if visible is not None:
                     # Worded against what the caller sees; the full schema's words could name a
                     # hidden field ("Did you mean 'quarantine'?").
-                    errors = self.rules.validate(self.visible_schema, document, rules) or [
+                    errors = self.rules.validate(visible, document, rules) or [
                         GraphQLError(e.message.split(" Did you mean")[0], nodes=e.nodes) for e in errors]
         if not errors and context._provided_operation_name is None:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -118,8 +119,11 @@ class GatewayRequest(SchemaExtension):
         context = self.execution_context
         if context.context.principal is None:  # never reached through validation; kept as a floor
             context.result = GraphQLExecutionResult(data=None, errors=[unauthenticated_error(context)])
-        elif self.rules.visible is not None and self.visible_schema is not None:
-            await self.rules.visible.introspect(context, self.visible_schema)
+        elif self.rules.visible is not None and context.graphql_document is not None and self.rules.introspects(
+                context.graphql_document):
+            visible = await self.rules.visible.for_caller(context.context)
+            if visible is not None:
+                await self.rules.visible.introspect(context, visible)
         yield
 
 
