@@ -56,7 +56,7 @@ from gateway.services.users import UsersService
 from gateway.settings import Settings
 from gateway.store.engine import create_catalog_engine, create_sync_catalog_engine, migrations_current
 from gateway.store.unit_of_work import UnitOfWorkFactory
-from gateway.warehouse.engine import Warehouse
+from gateway.warehouse.registry import open_warehouse
 
 log = logging.getLogger("spyne")
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_services", "create_app"]
@@ -64,8 +64,8 @@ __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_se
 
 def build_services(settings: Settings) -> Services:
     engine = create_catalog_engine(settings.catalog_url)
-    warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
-                          query_url=settings.warehouse_query_url)
+    warehouse = open_warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
+                               query_url=settings.warehouse_query_url, max_result_bytes=settings.max_result_bytes)
     deps = ServiceDeps(uow=UnitOfWorkFactory(engine, create_sync_catalog_engine(settings.catalog_url)),
                        warehouse=warehouse)
     EventRelay(deps.uow, deps.events)  # live events reach every worker through the catalog's outbox
@@ -233,7 +233,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         except Exception as exc:
             checks["migrations"] = f"unknown: {type(exc).__name__}"
         ready = checks == {"catalog": "ok", "warehouse": "ok", "migrations": "current"}
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        found = services.warehouse()
+        warehouse = {"engine": found.engine, "dialect": found.dialect, "capabilities": found.names()}
+        return JSONResponse({"ready": ready, "checks": checks, "warehouse": warehouse},
+                            status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -72,7 +72,13 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.warehouse.registry import WarehouseConfigError, adapter_for
+
     settings = _settings()
+    try:  # refuse to start on a warehouse no adapter can serve, naming what to install
+        adapter_for(settings.warehouse_url)
+    except WarehouseConfigError as exc:
+        return fail(str(exc))
     if args.demo:
         _print_demo_tokens(settings, args.host, args.port)
     if args.workers > 1:

@@ -31,6 +31,7 @@ class Settings:
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
     statement_timeout_ms: int = 30_000
+    max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
     # What one GraphQL document may cost (README: "Limits"); measured before validation.
     max_query_depth: int = 12
@@ -106,6 +107,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
+        max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
         token_leeway_seconds=integer("SPYNE_TOKEN_LEEWAY_S", defaults.token_leeway_seconds),
         token_max_lifetime_seconds=integer("SPYNE_TOKEN_MAX_LIFETIME_S", defaults.token_max_lifetime_seconds),

@@ -17,6 +17,7 @@ from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
 from gateway.services.users import UsersService
+from gateway.warehouse.contract import Capabilities
 
 
 @dataclass
@@ -34,3 +35,7 @@ class Services:
     replay: ReplayService
     joins: JoinsService
     drift: DriftService
+
+    def warehouse(self) -> Capabilities:
+        """What the configured warehouse is and can do (GraphQL ``warehouse``, ``/readyz``)."""
+        return self.deps.warehouse.capabilities

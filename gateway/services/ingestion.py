@@ -31,6 +31,7 @@ from gateway.services.contracts import check_mode, writable
 from gateway.services.events import ingestion_run_event
 from gateway.services.ingestion_validate import UNPARSED, RecordValidator, parse_canonical_time, target_spec
 from gateway.store.unit_of_work import UnitOfWork
+from gateway.warehouse.contract import Capability as WarehouseCapability
 from gateway.warehouse.writer import Batch, BatchOutcome, IngestWriter, TargetSpec
 
 Raw = tuple[int | None, str, Any]  # (line number, raw text, parsed value or UNPARSED)
@@ -96,6 +97,7 @@ class IngestionService:
     async def ingest_stream(self, principal: Principal, contract_id: str,
                             batches: AsyncIterator[list[Raw]], source: str = "ndjson") -> IngestionResult:
         require(principal, Capability.INGEST)
+        self._deps.warehouse.require(WarehouseCapability.INGESTION)
         now = self._deps.clock()
         run_id = new_id("run")
         async with self._deps.uow() as uow:

@@ -30,6 +30,7 @@ from gateway.services.events import backfill_progress_event
 from gateway.services.ingestion import Target, load_target, new_id
 from gateway.services.ingestion_validate import UNPARSED, RecordValidator, canonical_time, target_spec
 from gateway.services.visibility import resolved_version
+from gateway.warehouse.contract import Capability as WarehouseCapability
 from gateway.warehouse.writer import Batch, IngestWriter, TargetSpec
 
 STRATEGIES = ("IDEMPOTENCY_KEY", "CONTRACT")
@@ -119,6 +120,7 @@ class ReplayService:
     async def _dry_run(self, principal: Principal, kind: str, contract_id: str, params: dict[str, Any],
                        preview_rows: int) -> OperationPreview:
         require(principal, Capability.REPLAY)
+        self._deps.warehouse.require(WarehouseCapability.INGESTION)
         if params["start"] >= params["end"]:
             raise InvalidInput("timeRange.start must be before timeRange.end.")
         if params["dedupe_strategy"] not in STRATEGIES:
