@@ -204,7 +204,8 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
     limits = DocumentLimits(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases,
-                            max_selections=settings.max_query_selections, max_spreads=settings.max_fragment_spreads)
+                            max_selections=settings.max_query_selections, max_spreads=settings.max_fragment_spreads,
+                            max_field_pairs=settings.max_field_pairs)
     schema = build_schema(limits=limits, max_tokens=settings.max_query_tokens)
     graphql_app = GatewayGraphQL(services, schema=schema, graphql_ide="graphiql",
                                  subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])

@@ -39,6 +39,7 @@ class Settings:
     max_aliases: int = 30
     max_query_selections: int = 2_000
     max_fragment_spreads: int = 200
+    max_field_pairs: int = 2_000
     role_cache_seconds: float = 2.0
     # Bearer tokens (README: "Authentication"): clock skew tolerated, and the longest lifetime.
     token_leeway_seconds: int = 30
@@ -116,4 +117,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_aliases=integer("SPYNE_MAX_QUERY_ALIASES", defaults.max_aliases),
         max_query_selections=integer("SPYNE_MAX_QUERY_SELECTIONS", defaults.max_query_selections),
         max_fragment_spreads=integer("SPYNE_MAX_FRAGMENT_SPREADS", defaults.max_fragment_spreads),
+        max_field_pairs=integer("SPYNE_MAX_FIELD_PAIRS", defaults.max_field_pairs),
     )
