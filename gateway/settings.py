@@ -45,6 +45,10 @@ class Settings:
     token_leeway_seconds: int = 30
     token_max_lifetime_seconds: int = 7 * 86400
     archive_dir: str = f"{STATE_DIR}/archive"
+    # An ingestion run whose heartbeat is older than this is a dead process's (ingestion_runs.py).
+    ingest_lease_seconds: int = 60
+    # `spyne serve`: how long requests in flight may finish after SIGTERM/SIGINT.
+    shutdown_grace_seconds: int = 30
 
     @property
     def oidc_enabled(self) -> bool:
@@ -118,4 +122,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_query_selections=integer("SPYNE_MAX_QUERY_SELECTIONS", defaults.max_query_selections),
         max_fragment_spreads=integer("SPYNE_MAX_FRAGMENT_SPREADS", defaults.max_fragment_spreads),
         max_field_pairs=integer("SPYNE_MAX_FIELD_PAIRS", defaults.max_field_pairs),
+        ingest_lease_seconds=max(1, integer("SPYNE_INGEST_LEASE_S", defaults.ingest_lease_seconds)),
+        shutdown_grace_seconds=max(0, integer("SPYNE_SHUTDOWN_GRACE_S", defaults.shutdown_grace_seconds)),
     )

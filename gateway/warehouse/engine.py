@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from gateway.errors import GatewayError, TableNotFound, Timeout, WarehouseError
+from gateway.errors import GatewayError, TableNotFound, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
 from gateway.warehouse.contract import (
     IntrospectedTable,
@@ -102,9 +102,9 @@ class SqlWarehouse(Warehouse):
                 conn.execute(text("SELECT 1"))
 
         try:
-            await self.run(_ping)
-        except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            raise WarehouseError("The warehouse is not reachable right now; try again shortly.") from exc
+            await self.run(_ping)  # the driver's errors come out of run() translated
+        except (SQLAlchemyError, OSError) as exc:  # the rest of what reaching it may raise
+            raise self.translate(exc) from exc
 
     # --- introspection -----------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ class SqlWarehouse(Warehouse):
         except NoSuchTableError as exc:
             raise TableNotFound(missing) from exc
         except (DBAPIError, SQLAlchemyError) as exc:
-            raise WarehouseError("The warehouse could not be introspected; is it reachable?") from exc
+            raise self.translate(exc) from exc
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
     def _row_count(self, conn: Connection, physical_name: str) -> int:
@@ -209,13 +209,9 @@ class SqlWarehouse(Warehouse):
     # --- errors -----------------------------------------------------------------------------
 
     def translate(self, exc: BaseException, *, timed_out: bool = False) -> GatewayError:
-        """The one place a driver's error becomes a coded gateway error."""
-        orig = getattr(exc, "orig", None) or exc
-        message = str(orig)
-        if timed_out or any(m in message.lower() for m in self.timeout_messages):
-            return Timeout("The query ran past the statement timeout; add a filter or a limit.")
-        return WarehouseError("The warehouse could not run the query: " + message.splitlines()[0][:300]
-                              if message else "The warehouse could not run the query.")
+        """A driver's error as a coded gateway error: the rule lives in ``gateway.warehouse.errors``
+        (no host, port, user, database or path for the client; the driver's words in the log)."""
+        return self.errors.coded(exc, timed_out=timed_out, timeout_markers=self.timeout_messages)
 
 
 def value_size(value: Any) -> int:
