@@ -200,7 +200,7 @@ async def test_the_z18_attack_on_a_live_server_leaves_healthz_responsive(tmp_pat
     """Eight concurrent Z18 documents (anonymous and authenticated) against `spyne serve`
     (uvicorn, one worker): each is refused with its code, and /healthz answers meanwhile. Before
     the fix each one held the event loop 3–16 s. The bounds are generous (a shared 2-core
-    machine); bench/graphql_limits.py measures."""
+    machine); bench/document_limits.py measures."""
     catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
     migrate(catalog)
     port = _free_port()
@@ -225,5 +225,7 @@ async def test_the_z18_attack_on_a_live_server_leaves_healthz_responsive(tmp_pat
         server.wait(20)
     assert sorted({(status, code) for status, code, _ in answers}) == [(200, "INVALID_INPUT"), (401, "UNAUTHENTICATED")]
     assert len(answers) == 8
-    assert max(elapsed for _, _, elapsed in answers) < 2.0, answers
-    assert max(health) < 2.0, health
+    # Before the fix the eight took 3–16 s each, one after the other on the event loop (24 s and
+    # more); the bounds leave room for a machine shared by many test runs.
+    assert max(elapsed for _, _, elapsed in answers) < 5.0, answers
+    assert max(health) < 5.0, health
