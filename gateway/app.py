@@ -38,6 +38,7 @@ from gateway.http.limits import RequestLimits, decode_json_body
 from gateway.http.metrics import mark_worker_exit, metrics_route
 from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
 from gateway.http.refusals import refusal_response
+from gateway.http.workbench import workbench_routes
 from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
@@ -48,6 +49,7 @@ from gateway.services.drift import DriftService
 from gateway.services.drift_gate import PromotionGate
 from gateway.services.events import EventsService
 from gateway.services.events_relay import EventRelay
+from gateway.services.history import HistoryService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
@@ -97,6 +99,7 @@ def build_services(settings: Settings) -> Services:
         replay=ReplayService(deps, archive_dir=settings.archive_dir, liveness=ingestion.liveness),
         joins=JoinsService(deps),
         drift=DriftService(deps),
+        history=HistoryService(deps),
     )
 
 
@@ -268,6 +271,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *DashboardRoutes(services, lambda authorization, request_id: authenticate(services, authorization, request_id),
                          dashboard_config(settings)).routes(),
         graphiql_mount(),
+        *workbench_routes(),
         # Every method reaches the view, so that a PUT is refused in JSON (405) like the rest.
         Route("/graphql", graphql_app),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),

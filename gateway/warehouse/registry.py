@@ -35,6 +35,8 @@ ADAPTERS: tuple[AdapterEntry, ...] = (
     AdapterEntry("sqlite", "sqlite", "SqliteWarehouse", ("sqlite3",), None, "sqlite:///path/to/warehouse.db"),
     AdapterEntry("postgresql", "postgres", "PostgresWarehouse", ("psycopg",), None,
                  "postgresql://user:password@host:5432/database"),
+    AdapterEntry("hive", "spark", "SparkWarehouse", ("pyhive", "thrift", "thrift_sasl", "puresasl"), "spark",
+                 "hive://user@host:10000/database"),
 )
 
 
