@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/joins.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/document_limits.py
 	$(BIN)/python bench/load.py --quick
 
 clean:
