@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo WAREHOUSE=duckdb` builds and serves the demo in DuckDB (README: Warehouses).
+WAREHOUSE ?= sqlite
+DEMO_ENV := $(if $(filter duckdb,$(WAREHOUSE)),SPYNE_WAREHOUSE_URL=duckdb:///.spyne/warehouse.duckdb,)
+
 demo: $(STAMP)
 	$(BIN)/spyne migrate
-	$(BIN)/spyne demo load
-	$(BIN)/spyne serve --demo
+	$(DEMO_ENV) $(BIN)/spyne demo load --warehouse $(WAREHOUSE)
+	$(DEMO_ENV) $(BIN)/spyne serve --demo
 
 serve: $(STAMP)
 	$(BIN)/spyne serve
@@ -42,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/joins.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/warehouses.py
 	$(BIN)/python bench/load.py --quick
 
 clean:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from planner.guardrails.thresholds import DEFAULT_THRESHOLDS, GuardrailThresholds
 
-WAREHOUSE_DIALECTS = ("sqlite", "postgres", "duckdb")
+WAREHOUSE_DIALECTS = ("sqlite", "postgres", "duckdb", "mysql")
 # Analysts may write in any of these; anything else is refused before parsing.
 ANALYST_DIALECTS = (*WAREHOUSE_DIALECTS, "mysql", "bigquery", "snowflake", "trino", "presto", "spark",
                     "databricks", "redshift", "tsql", "oracle", "clickhouse", "hive")

@@ -83,7 +83,7 @@ def outcome_errors(batch: Batch, outcome: BatchOutcome, room: int) -> list[str]:
 class IngestionService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
-        self.writer = IngestWriter(deps.warehouse.engine, deps.warehouse.backend)
+        self.writer = IngestWriter(deps.warehouse)
 
     async def ingest(self, principal: Principal, contract_id: str, records: Sequence[Any],
                      source: str = "graphql") -> IngestionResult:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from gateway.errors import GatewayError, TableNotFound, Timeout, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
 from gateway.warehouse.contract import (
+    Capability,
     IntrospectedTable,
     ResultSet,
     Warehouse,
@@ -88,6 +89,18 @@ class SqlWarehouse(Warehouse):
 
     def _end_read(self, conn: Connection) -> None:
         conn.rollback()
+
+    @contextlib.contextmanager
+    def write_connection(self, *, exclusive: bool = True) -> Iterator[Any]:
+        self.require(Capability.INGESTION)
+        proxy = self.engine.raw_connection()
+        try:
+            conn: Any = proxy.driver_connection
+            if self.backend == "sqlite":
+                conn.isolation_level = None  # explicit BEGIN IMMEDIATE / COMMIT (ingest_dialect)
+            yield conn
+        finally:
+            proxy.close()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -170,6 +183,8 @@ class SqlWarehouse(Warehouse):
                 with WATCHDOG.guard(deadline, self._interrupter(raw)) as guard:
                     self._begin_read(conn, timeout_ms)
                     yield conn, guard
+                    if guard.fired:  # interrupted without an error (MySQL's SLEEP() returns 1)
+                        raise Timeout("The query ran past the statement timeout; add a filter or a limit.")
         except GatewayError:
             raise
         except self._driver_errors as exc:
@@ -190,7 +205,7 @@ class SqlWarehouse(Warehouse):
             finally:
                 cursor.close()
             self._end_read(conn)
-        columns = tuple((n, _value_type(rows, i)) for i, n in enumerate(names))
+        columns = tuple((n, value_type(rows, i)) for i, n in enumerate(names))
         return ResultSet(columns=columns, rows=rows, truncated=truncated,
                          elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
 
@@ -261,7 +276,7 @@ def _type_text(sa_type: Any) -> str:
 _PY_TYPES = {bool: "BOOLEAN", int: "INTEGER", float: "FLOAT", str: "TEXT", bytes: "BLOB"}
 
 
-def _value_type(rows: list[list[Any]], index: int) -> str:
+def value_type(rows: list[list[Any]], index: int) -> str:
     for row in rows:
         value = row[index]
         if value is not None:
