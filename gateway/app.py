@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -68,6 +69,7 @@ def build_services(settings: Settings) -> Services:
         jwks_url=settings.jwks_url, role_claim=settings.role_claim,
     )
     catalog = CatalogService(deps)
+    ingestion = IngestionService(deps, lease_seconds=settings.ingest_lease_seconds)
     return Services(
         deps=deps,
         verifier=verifier,
@@ -80,8 +82,8 @@ def build_services(settings: Settings) -> Services:
         queries=QueryService(deps, catalog, max_rows=settings.max_rows,
                              preview_ttl_seconds=settings.preview_ttl_seconds),
         contracts=ContractsService(deps),
-        ingestion=IngestionService(deps),
-        replay=ReplayService(deps, archive_dir=settings.archive_dir),
+        ingestion=ingestion,
+        replay=ReplayService(deps, archive_dir=settings.archive_dir, liveness=ingestion.liveness),
         joins=JoinsService(deps),
         drift=DriftService(deps),
     )
@@ -180,8 +182,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         except Exception as exc:
             checks["warehouse"] = f"unreachable: {type(exc).__name__}"
         try:
-            import asyncio
-
             current = await asyncio.to_thread(migrations_current, settings.catalog_url)
             checks["migrations"] = "current" if current else "pending: run `spyne migrate`"
         except Exception as exc:
@@ -197,10 +197,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         configure_logging()
         await services.users.ensure_mode()
         await services.verifier.warm_up()
+        # Runs a killed predecessor left RUNNING are closed now, then every lease period.
+        watcher = asyncio.create_task(services.ingestion.liveness.watch())
         # Everything imported so far lives for the whole process: keep the GC from scanning it.
         gc.collect()
         gc.freeze()
         yield
+        watcher.cancel()
+        # Streams the grace period cut off are writing their INTERRUPTED ending: let them finish.
+        await services.ingestion.liveness.drain(timeout=5.0)
         mark_worker_exit()
         services.deps.warehouse.dispose()
         await services.deps.uow.dispose()

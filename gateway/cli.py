@@ -84,8 +84,11 @@ def serve(args: argparse.Namespace) -> int:
         _print_demo_tokens(settings, args.host, args.port)
     if args.workers > 1:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_multiproc_dir()))
+    # On SIGTERM/SIGINT uvicorn stops accepting connections, lets requests in flight finish for
+    # up to the grace period, then cancels what is left (README, "Shutting down").
     uvicorn.run("gateway.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level="info", access_log=False, factory=False)
+                log_level="info", access_log=False, factory=False,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
     return 0
 
 

@@ -36,6 +36,10 @@ class Settings:
     max_aliases: int = 30
     role_cache_seconds: float = 2.0
     archive_dir: str = f"{STATE_DIR}/archive"
+    # An ingestion run whose heartbeat is older than this is a dead process's (ingestion_runs.py).
+    ingest_lease_seconds: int = 60
+    # `spyne serve`: how long requests in flight may finish after SIGTERM/SIGINT.
+    shutdown_grace_seconds: int = 30
 
     @property
     def oidc_enabled(self) -> bool:
@@ -107,4 +111,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
         max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
+        ingest_lease_seconds=max(1, integer("SPYNE_INGEST_LEASE_S", defaults.ingest_lease_seconds)),
+        shutdown_grace_seconds=max(0, integer("SPYNE_SHUTDOWN_GRACE_S", defaults.shutdown_grace_seconds)),
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,6 +35,7 @@ from sqlalchemy import Engine
 
 from gateway.errors import WarehouseUnsupported
 from gateway.records import ColumnInfo, ForeignKeyInfo
+from gateway.warehouse.errors import WarehouseErrors
 
 T = TypeVar("T")
 
@@ -119,7 +121,20 @@ class Warehouse(abc.ABC):
                 f"{capability.value}.", warehouse=self.capabilities.engine, capability=capability.value)
 
     async def run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        """``fn`` in a worker thread; a driver's exception comes out as WAREHOUSE_ERROR or TIMEOUT,
+        translated by :mod:`gateway.warehouse.errors` (the one place that rule lives)."""
+        try:
+            return await asyncio.to_thread(fn)
+        except Exception as exc:
+            translated = self.errors.translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    @functools.cached_property
+    def errors(self) -> WarehouseErrors:
+        """This warehouse's translator: it knows the URLs whose parts must never reach a client."""
+        return WarehouseErrors(self.url, getattr(self, "_query_url", None))
 
     def quote(self, identifier: str) -> str:
         return self.engine.dialect.identifier_preparer.quote(identifier)  # type: ignore[no-any-return]

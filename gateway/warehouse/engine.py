@@ -34,6 +34,7 @@ from gateway.warehouse.contract import (
     quote_physical,
     split_physical,
 )
+from gateway.warehouse.errors import TIMEOUT_MESSAGE
 from gateway.warehouse.watchdog import WATCHDOG, Guard
 
 DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024
@@ -115,9 +116,9 @@ class SqlWarehouse(Warehouse):
                 conn.execute(text("SELECT 1"))
 
         try:
-            await self.run(_ping)
-        except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            raise WarehouseError("The warehouse is not reachable right now; try again shortly.") from exc
+            await self.run(_ping)  # the driver's errors come out of run() translated
+        except (SQLAlchemyError, OSError) as exc:  # the rest of what reaching it may raise
+            raise self.translate(exc) from exc
 
     # --- introspection -----------------------------------------------------------------------
 
@@ -156,7 +157,7 @@ class SqlWarehouse(Warehouse):
         except NoSuchTableError as exc:
             raise TableNotFound(missing) from exc
         except (DBAPIError, SQLAlchemyError) as exc:
-            raise WarehouseError("The warehouse could not be introspected; is it reachable?") from exc
+            raise self.translate(exc) from exc
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
     def _row_count(self, conn: Connection, physical_name: str) -> int:
@@ -184,7 +185,7 @@ class SqlWarehouse(Warehouse):
                     self._begin_read(conn, timeout_ms)
                     yield conn, guard
                     if guard.fired:  # interrupted without an error (MySQL's SLEEP() returns 1)
-                        raise Timeout("The query ran past the statement timeout; add a filter or a limit.")
+                        raise Timeout(TIMEOUT_MESSAGE)
         except GatewayError:
             raise
         except self._driver_errors as exc:
@@ -224,13 +225,9 @@ class SqlWarehouse(Warehouse):
     # --- errors -----------------------------------------------------------------------------
 
     def translate(self, exc: BaseException, *, timed_out: bool = False) -> GatewayError:
-        """The one place a driver's error becomes a coded gateway error."""
-        orig = getattr(exc, "orig", None) or exc
-        message = str(orig)
-        if timed_out or any(m in message.lower() for m in self.timeout_messages):
-            return Timeout("The query ran past the statement timeout; add a filter or a limit.")
-        return WarehouseError("The warehouse could not run the query: " + message.splitlines()[0][:300]
-                              if message else "The warehouse could not run the query.")
+        """A driver's error as a coded gateway error: the rule lives in ``gateway.warehouse.errors``
+        (no host, port, user, database or path for the client; the driver's words in the log)."""
+        return self.errors.coded(exc, timed_out=timed_out, timeout_markers=self.timeout_messages)
 
 
 def value_size(value: Any) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.warehouse.contract import Warehouse
+from gateway.warehouse.errors import is_driver_error
 from gateway.warehouse.ingest_dialect import IngestDialect, ingest_dialect
 from gateway.warehouse.naming import INGEST_SCHEMA, SHADOW_SCHEMA, ingest_table_name
 
@@ -156,6 +157,16 @@ class IngestTables:
         rows = self._fetch(f"SELECT batch_no, accepted, duplicates, quarantined FROM {self.names.checkpoints} "
                            "WHERE operation_id = ?", (operation_id,))
         return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+    def has_bookkeeping(self) -> bool:
+        """Whether the bookkeeping tables exist (the first contract creates them)."""
+        try:
+            self._fetch(f"SELECT COUNT(*) FROM {self.names.checkpoints} WHERE 1 = 0", ())
+        except Exception as exc:  # the engine's "no such table", in whichever driver's words
+            if is_driver_error(exc):
+                return False
+            raise
+        return True
 
     def quarantined(self, contract_id: str, run_id: str | None, limit: int) -> list[tuple[Any, ...]]:
         where, params = "contract_id = ?", [contract_id]

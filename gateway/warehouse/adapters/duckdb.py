@@ -49,6 +49,7 @@ from gateway.warehouse.contract import (
     split_physical,
 )
 from gateway.warehouse.engine import DEFAULT_MAX_RESULT_BYTES, fetch_capped, value_type
+from gateway.warehouse.errors import TIMEOUT_MESSAGE
 from gateway.warehouse.watchdog import WATCHDOG, Guard
 
 _ALL = frozenset(Capability) - {Capability.STREAMED_READS}
@@ -180,7 +181,7 @@ class DuckDBWarehouse(Warehouse):
         except GatewayError:
             raise
         except duckdb.Error as exc:
-            raise WarehouseError("The warehouse is not reachable right now; try again shortly.") from exc
+            raise self.translate(exc) from exc
 
     async def introspect(self, physical_name: str) -> IntrospectedTable:
         return await self.run(lambda: self._introspect(physical_name))
@@ -218,7 +219,7 @@ class DuckDBWarehouse(Warehouse):
         except GatewayError:
             raise
         except duckdb.Error as exc:
-            raise WarehouseError("The warehouse could not be introspected; is it reachable?") from exc
+            raise self.translate(exc) from exc
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
     # --- reads --------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ class DuckDBWarehouse(Warehouse):
                     conn.execute("BEGIN TRANSACTION READ ONLY")
                     yield conn
                     if guard.fired:
-                        raise Timeout("The query ran past the statement timeout; add a filter or a limit.")
+                        raise Timeout(TIMEOUT_MESSAGE)
         except GatewayError:
             raise
         except duckdb.Error as exc:
@@ -272,10 +273,8 @@ class DuckDBWarehouse(Warehouse):
             return None
 
     def translate(self, exc: BaseException, *, timed_out: bool = False) -> GatewayError:
-        if timed_out or isinstance(exc, duckdb.InterruptException):
-            return Timeout("The query ran past the statement timeout; add a filter or a limit.")
-        message = str(exc).splitlines()[0] if str(exc) else ""
-        return WarehouseError("The warehouse could not run the query: " + message[:300])
+        """Through the one place driver errors are translated (``gateway.warehouse.errors``)."""
+        return self.errors.coded(exc, timed_out=timed_out or isinstance(exc, duckdb.InterruptException))
 
     # --- the ingestion writer's connection -------------------------------------------------------
 
