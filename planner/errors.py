@@ -6,6 +6,12 @@
     ├── ForbiddenFunction        FORBIDDEN_FUNCTION
     ├── TableNotFound            TABLE_NOT_FOUND
     ├── TableNotQueryable        TABLE_NOT_QUERYABLE
+    ├── WarehouseUnsupported     WAREHOUSE_UNSUPPORTED (warehouse, feature): a function or construct
+    │                            the configured warehouse does not run
+    ├── WarehouseLimit           WAREHOUSE_LIMIT (warehouse, limit): past a limit of the warehouse's
+    │                            parser (nesting depth, identifier length, statement size)
+    ├── FunctionLimit            FUNCTION_LIMIT (function, limit): a width or count argument past the
+    │                            bound of what one function call may build (PlanOptions.function_bounds)
     └── InvalidCorrection        INVALID_INPUT
 """
 
@@ -46,6 +52,27 @@ class TableNotFound(PlannerError):
 
 class TableNotQueryable(PlannerError):
     code = "TABLE_NOT_QUERYABLE"
+
+
+class WarehouseUnsupported(PlannerError):
+    code = "WAREHOUSE_UNSUPPORTED"
+
+    def __init__(self, message: str, warehouse: str, feature: str) -> None:
+        super().__init__(message, warehouse=warehouse, feature=feature)
+
+
+class WarehouseLimit(PlannerError):
+    code = "WAREHOUSE_LIMIT"
+
+    def __init__(self, message: str, warehouse: str, limit: str) -> None:
+        super().__init__(message, warehouse=warehouse, limit=limit)
+
+
+class FunctionLimit(PlannerError):
+    code = "FUNCTION_LIMIT"
+
+    def __init__(self, message: str, function: str, limit: int) -> None:
+        super().__init__(message, function=function, limit=limit)
 
 
 class InvalidCorrection(PlannerError):

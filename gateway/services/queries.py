@@ -48,6 +48,7 @@ from planner import (
     explain,
     plan,
 )
+from planner.capabilities.bounds import DEFAULT_BOUNDS, FunctionBounds
 from planner.catalog import CatalogSnapshot
 
 # Planning a long query is CPU work: above this size it runs in a worker thread.
@@ -101,8 +102,9 @@ class Validation:
 
 class QueryService:
     def __init__(self, deps: ServiceDeps, catalog: CatalogService, *, max_rows: int,
-                 preview_ttl_seconds: int = 3600) -> None:
+                 preview_ttl_seconds: int = 3600, function_bounds: FunctionBounds = DEFAULT_BOUNDS) -> None:
         self._deps = deps
+        self._function_bounds = function_bounds
         self._catalog = catalog
         self._max_rows = max_rows
         self._ttl = timedelta(seconds=preview_ttl_seconds)
@@ -117,7 +119,7 @@ class QueryService:
     def _options(self, principal: Principal, dialect: str | None, pins: Sequence[Pin]) -> PlanOptions:
         return PlanOptions(warehouse_dialect=self._deps.warehouse.dialect, dialect=dialect or None,
                            pins=tuple(pins), may_view_shadow=has_capability(principal.role, Capability.VIEW_SHADOW),
-                           max_rows=self._max_rows)
+                           max_rows=self._max_rows, function_bounds=self._function_bounds)
 
     async def _plan(self, sql: str, options: PlanOptions,
                     against: tuple[CatalogSnapshot, bool] | None = None) -> tuple[CachedPlan, CatalogSnapshot, bool]:
