@@ -138,12 +138,19 @@ async def bench_engine(live: LiveWarehouse, rows: int, runs: int, workdir: Path)
         assert not (await gql(REGISTER)).get("errors")
 
         async def previewed(sql: str) -> tuple[str, str, list[str]]:
-            found = (await gql(PREVIEW, {"sql": sql}))["data"]["previewQuery"]
+            body = await gql(PREVIEW, {"sql": sql})
+            if body.get("errors"):
+                raise RuntimeError(f"previewQuery failed: {body['errors'][0]}")
+            found = body["data"]["previewQuery"]
             overrides = [g["type"] for g in found["guardrails"] if g["requiresOverride"]]
             return found["id"], found["sql"], overrides
 
-        async def execute(preview_id: str, overrides: list[str]) -> dict[str, Any]:
-            return await gql(EXECUTE, {"id": preview_id, "o": overrides or None}, headers=viewer)
+        async def execute(preview_id: str, overrides: list[str], expect_ok: bool = True) -> dict[str, Any]:
+            # The preview's owner executes it (a preview is private to whoever made it).
+            body = await gql(EXECUTE, {"id": preview_id, "o": overrides or None})
+            if expect_ok and body.get("errors"):
+                raise RuntimeError(f"executeQuery failed: {body['errors'][0]}")
+            return body
 
         # 1. A 100-row query.
         pid, physical, overrides = await previewed(
@@ -175,7 +182,7 @@ async def bench_engine(live: LiveWarehouse, rows: int, runs: int, workdir: Path)
         idle = [await catalog_read() for _ in range(200)]
         pid, _, overrides = await previewed("SELECT COUNT(*) AS n FROM events a CROSS JOIN events b CROSS JOIN events c")
         started = time.perf_counter()
-        runaway = asyncio.ensure_future(execute(pid, overrides))
+        runaway = asyncio.ensure_future(execute(pid, overrides, expect_ok=False))
         busy: list[float] = []
         while not runaway.done():
             busy.append(await catalog_read())
