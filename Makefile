@@ -3,14 +3,19 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.spark-server-installed
+# The Spark half of the suite runs when SPYNE_TEST_SPARK=1 (CI sets it): pyspark is installed then,
+# and a local Spark Thrift server is started before lint (it takes about a minute) and stopped after.
+SPARK := $(filter 1,$(SPYNE_TEST_SPARK))
 
 .PHONY: install demo test test-fast lint schema bench clean serve
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml gateway/http/graphiql_assets.py gateway/http/workbench_assets.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 	$(BIN)/python -m gateway.http.graphiql_assets install || echo "GraphiQL assets not installed: /graphql will say how to install them"
+	$(BIN)/python -m gateway.http.workbench_assets install || echo "workbench assets not installed: /workbench will say how to install them"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,8 +39,15 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m gateway.graphql.export > schema.graphql
 
-test: $(STAMP) lint
-	$(BIN)/pytest -n 2
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,spark,spark-server]'
+	touch $(SPARK_STAMP)
+
+# --dist loadgroup: the Spark tests (xdist_group "spark") share one worker and one server.
+test: $(STAMP) $(if $(SPARK),$(SPARK_STAMP))
+	@$(if $(SPARK),$(BIN)/python -m tests.support.spark_server start >/dev/null;) \
+	status=0; $(MAKE) --no-print-directory lint && $(BIN)/pytest -n 2 --dist loadgroup || status=$$?; \
+	$(if $(SPARK),$(BIN)/python -m tests.support.spark_server stop >/dev/null;) exit $$status
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -x

@@ -31,6 +31,7 @@ from gateway.http.ingest import ingest_endpoint
 from gateway.http.limits import RequestLimits, decode_json_body
 from gateway.http.metrics import mark_worker_exit, metrics_route
 from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
+from gateway.http.workbench import workbench_routes
 from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
@@ -41,6 +42,7 @@ from gateway.services.drift import DriftService
 from gateway.services.drift_gate import PromotionGate
 from gateway.services.events import EventsService
 from gateway.services.events_relay import EventRelay
+from gateway.services.history import HistoryService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
@@ -89,6 +91,7 @@ def build_services(settings: Settings) -> Services:
         replay=ReplayService(deps, archive_dir=settings.archive_dir, liveness=ingestion.liveness),
         joins=JoinsService(deps),
         drift=DriftService(deps),
+        history=HistoryService(deps),
     )
 
 
@@ -221,6 +224,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *DashboardRoutes(services, lambda authorization, request_id: authenticate(services, authorization, request_id),
                          dashboard_config(settings)).routes(),
         graphiql_mount(),
+        *workbench_routes(),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),
     ]

@@ -20,6 +20,7 @@ from tests.support.databases import (
 )
 from tests.support.harness import Gateway, start_gateway, stop_gateway
 from tests.support.pg_warehouse import copy_demo_to_postgres
+from tests.support.spark import server_url as spark_server_url
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -47,6 +48,12 @@ def catalog_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path:
     url: str = request.getfixturevalue("pg_catalog_database")
     reset_pg_catalog(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def spark_server() -> Iterator[str]:
+    """A Spark Thrift server's URL, once per session (see tests/support/spark.py)."""
+    yield from spark_server_url()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from gateway.services.contracts import ContractsService
 from gateway.services.dashboard import DashboardService
 from gateway.services.drift import DriftService
 from gateway.services.events import EventsService
+from gateway.services.history import HistoryService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
 from gateway.services.lifecycle import LifecycleService
@@ -35,6 +36,7 @@ class Services:
     replay: ReplayService
     joins: JoinsService
     drift: DriftService
+    history: HistoryService
 
     def warehouse(self) -> Capabilities:
         """What the configured warehouse is and can do (GraphQL ``warehouse``, ``/readyz``)."""

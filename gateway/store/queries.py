@@ -57,13 +57,7 @@ class QueriesRepository:
 
     async def get_preview(self, preview_id: str) -> StoredPreview | None:
         row = await self._session.get(QueryPreviewRow, preview_id)
-        if row is None:
-            return None
-        return StoredPreview(
-            id=row.id, author=row.author, author_role=row.author_role, original_sql=row.original_sql,
-            dialect=row.dialect, pins=tuple((str(t), int(v)) for t, v in row.pins), plan=row.plan,
-            catalog_epoch=row.catalog_epoch, parent_id=row.parent_id, skip_reason=row.skip_reason,
-            created_at=row.created_at, expires_at=row.expires_at)
+        return None if row is None else _stored(row)
 
     async def executions(self, *, since: datetime | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         query = select(QueryExecutionRow).order_by(QueryExecutionRow.id.desc()).limit(limit)
@@ -74,6 +68,31 @@ class QueriesRepository:
                  "error_code": r.error_code, "row_count": r.row_count, "elapsed_ms": r.elapsed_ms,
                  "tables": r.tables, "joins": r.joins, "skip_reason": r.skip_reason, "at": r.at}
                 for r in rows]
+
+    async def recent_previews(self, author: str, limit: int) -> list[StoredPreview]:
+        """The author's own previews, newest first (served by ix_query_previews_author)."""
+        query = (select(QueryPreviewRow).where(QueryPreviewRow.author == author)
+                 .order_by(QueryPreviewRow.created_at.desc(), QueryPreviewRow.id.desc()).limit(limit))
+        return [_stored(row) for row in (await self._session.scalars(query)).all()]
+
+    async def executions_of(self, actor: str, preview_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The actor's executions of these previews, newest first."""
+        if not preview_ids:
+            return []
+        query = (select(QueryExecutionRow)
+                 .where(QueryExecutionRow.actor == actor, QueryExecutionRow.preview_id.in_(list(preview_ids)))
+                 .order_by(QueryExecutionRow.id.desc()))
+        return [{"id": r.id, "preview_id": r.preview_id, "status": r.status, "error_code": r.error_code,
+                 "row_count": r.row_count, "elapsed_ms": r.elapsed_ms, "overrides": r.overrides, "at": r.at}
+                for r in (await self._session.scalars(query)).all()]
+
+
+def _stored(row: QueryPreviewRow) -> StoredPreview:
+    return StoredPreview(
+        id=row.id, author=row.author, author_role=row.author_role, original_sql=row.original_sql,
+        dialect=row.dialect, pins=tuple((str(t), int(v)) for t, v in row.pins), plan=row.plan,
+        catalog_epoch=row.catalog_epoch, parent_id=row.parent_id, skip_reason=row.skip_reason,
+        created_at=row.created_at, expires_at=row.expires_at)
 
 
 def insert_query_records(session: Session, records: Sequence[StoredPreview | NewExecution]) -> list[int | None]:

@@ -51,6 +51,8 @@ ADAPTERS: tuple[AdapterEntry, ...] = (
                  "mysql://user:password@host:3306/database"),
     AdapterEntry("mariadb", "mysql", "MySqlWarehouse", ("pymysql",), "mysql",
                  "mariadb://user:password@host:3306/database"),
+    AdapterEntry("hive", "spark", "SparkWarehouse", ("pyhive", "thrift", "thrift_sasl", "puresasl"), "spark",
+                 "hive://user@host:10000/database"),
 )
 
 

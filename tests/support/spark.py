@@ -1,0 +1,56 @@
+"""The Spark half of the suite: a Spark Thrift server, and a throwaway database on it per session.
+
+Runs when ``SPYNE_TEST_SPARK=1`` (a local server from the pyspark package, see
+:mod:`tests.support.spark_server`) or ``SPYNE_TEST_SPARK_URL`` names a server already running
+(``hive://user@host:port/default``). In CI ``SPYNE_REQUIRE_SPARK=1``: a skip there is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+SPARK_URL = os.environ.get("SPYNE_TEST_SPARK_URL")
+RUN_SPARK = os.environ.get("SPYNE_TEST_SPARK") == "1" or bool(SPARK_URL)
+REQUIRE_SPARK = os.environ.get("SPYNE_REQUIRE_SPARK") == "1"
+
+# Every Spark test: on one xdist worker (`--dist loadgroup`), so one server serves them all.
+SPARK_MARKS = (pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark"))
+
+
+def need_spark() -> None:
+    if not RUN_SPARK:
+        if REQUIRE_SPARK:
+            pytest.fail("SPYNE_REQUIRE_SPARK=1 but neither SPYNE_TEST_SPARK=1 nor SPYNE_TEST_SPARK_URL is set")
+        pytest.skip("Spark half: set SPYNE_TEST_SPARK=1 (a local server from pyspark) to run it")
+
+
+def server_url() -> Iterator[str]:
+    """The server's URL for the session: one named by the environment, the one `make test` started
+    (waited for), or one started here and stopped at the end."""
+    need_spark()
+    if SPARK_URL:
+        yield SPARK_URL
+        return
+    from tests.support import spark_server
+
+    running = spark_server.recorded()
+    server = spark_server.wait(running or spark_server.start())
+    try:
+        yield server.url
+    finally:
+        if running is None:
+            spark_server.stop()
+
+
+def database_url(server: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+def fresh_database_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"

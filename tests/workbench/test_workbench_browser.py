@@ -1,0 +1,279 @@
+"""/workbench in a real headless Chromium against a live gateway on 127.0.0.1.
+
+Each test signs in through the page's own form, works only through what a person can do (typing,
+clicking, keys), and ends by checking that every request the page made went to the gateway.
+Screenshots of the main states land in tests/_artifacts/workbench/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.harness import Gateway
+from tests.workbench.browser import Page, chromium
+
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)]
+
+CARTESIAN = "SELECT c.name, o.id FROM customers c, orders o"
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    with chromium(tmp_path / "profile") as browser:
+        yield browser
+
+
+def sign_in(page: Page, base: str, token: str) -> None:
+    page.navigate(f"{base}/workbench")
+    page.wait_for("!!document.getElementById('token')")
+    page.click("#token")
+    page.call("Input.insertText", text=token)
+    page.click("#signin button[type=submit]")
+    page.wait_for("!!document.querySelector('#who') && !!document.querySelector('li.table')")
+
+
+def replace_sql(page: Page, sql: str) -> None:
+    page.click(".cm-content")
+    page.press("a", "Control")
+    page.press("Delete")
+    page.type(sql)
+
+
+def editor_text(page: Page) -> str:
+    return str(page.evaluate("Array.from(document.querySelectorAll('.cm-line')).map(l => l.textContent).join('\\n')"))
+
+
+def assert_only_local(page: Page, base: str) -> None:
+    assert page.requests, "no request was recorded"
+    outside = [url for url in page.requests if not (url.startswith(f"{base}/") or url.startswith("data:")
+                                                    or url.startswith("blob:") or url == "about:blank")]
+    assert not outside, outside
+
+
+def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gateway, live: str, page: Page,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = gateway.token("ANALYST")
+    sign_in(page, live, token)
+    assert token not in page.evaluate("location.href")
+    assert page.evaluate("document.cookie") == ""
+    assert "analyst@example.com · ANALYST" in page.evaluate("document.getElementById('who').textContent")
+    page.screenshot("01-signed-in")
+
+    replace_sql(page, CARTESIAN)
+    page.press("Enter", "Control")  # Ctrl-Enter previews
+    page.wait_for("!!document.querySelector('li.guardrail[data-type=CARTESIAN_PRODUCT]')")
+    assert page.evaluate("document.getElementById('execute').disabled") is True
+    assert "customers" in page.evaluate("document.querySelector('pre.sql.rewritten').textContent")
+    page.click("#execute")  # disabled: nothing runs
+    assert page.evaluate("document.getElementById('results-panel').hidden") is True
+    page.screenshot("02-guardrail-blocks-execute")
+
+    page.click("#override-CARTESIAN_PRODUCT")
+    page.wait_for("document.getElementById('execute').disabled === false")
+    page.click("#execute")
+    page.wait_for("!!document.querySelector('#results-panel .row-count')")
+    rows = int(page.evaluate("document.querySelector('.row-count').dataset.rows"))
+    assert rows > 100
+    drawn = page.evaluate("document.querySelectorAll('.grid-body .grid-row').length")
+    assert 0 < drawn < rows  # virtualised: only the rows in view are in the DOM
+    first = page.evaluate("Array.from(document.querySelectorAll('.grid-body .grid-row')[0].children).map(c => c.textContent)")
+    assert first[0] == "1" and len(first) == 3
+    assert page.evaluate("document.querySelector('.explanation').textContent")
+    page.screenshot("03-results")
+
+    page.click("#tab-history")
+    page.wait_for("!!document.querySelector('ol.history li')")
+    assert CARTESIAN in page.evaluate("document.querySelector('ol.history').textContent")
+    assert "OK" in page.evaluate("document.querySelector('ol.history li').textContent")
+    page.screenshot("04-history")
+    assert not page.console_errors, page.console_errors
+    assert_only_local(page, live)
+    assert not any(token in url for url in page.requests)
+    assert "POST /graphql" in caplog.text and token not in caplog.text  # the token reached no log
+
+
+def test_an_analyst_never_sees_a_shadow_table_anywhere(gateway: Gateway, live: str, page: Page) -> None:
+    sign_in(page, live, gateway.token("ANALYST"))
+    names = page.evaluate("Array.from(document.querySelectorAll('li.table')).map(li => li.dataset.table)")
+    assert sorted(names) == ["customers", "order_items", "orders", "products"]
+    for toggle in names:
+        page.click(f"li.table[data-table={toggle}] .table-toggle")
+    page.wait_for("document.querySelectorAll('.table-details:not([hidden])').length === 4")
+    # Asking for it by name is refused with the API's own code and message, shown as such.
+    replace_sql(page, "SELECT * FROM order_events")
+    page.click("#preview")
+    page.wait_for("!!document.querySelector('#preview-panel .error')")
+    assert page.evaluate("document.querySelector('#preview-panel .error').dataset.code") == "TABLE_NOT_FOUND"
+    for tab in ("#tab-history", "#tab-catalog"):
+        page.click(tab)
+        text = page.evaluate("document.body.innerText")
+        assert "SHADOW" not in text
+        assert "order_events" not in text.replace("SELECT * FROM order_events", "")
+    assert page.evaluate("document.getElementById('tab-admin')") is None
+    assert "Traceback" not in page.evaluate("document.body.innerText")
+    page.screenshot("05-analyst-refused")
+    assert_only_local(page, live)
+
+
+def test_a_stale_preview_says_so_and_offers_to_preview_again(gateway: Gateway, live: str, page: Page) -> None:
+    sign_in(page, live, gateway.token("ANALYST"))
+    replace_sql(page, "SELECT id, status FROM orders")
+    page.press("Enter", "Control")
+    page.wait_for("document.getElementById('execute') && !document.getElementById('execute').disabled")
+    page.click(".cm-content")
+    page.press("End", "Control")
+    page.type(" WHERE status = 'paid'")
+    page.wait_for("!!document.querySelector('.stale #repreview')")
+    assert page.evaluate("document.getElementById('execute').disabled") is True
+    page.screenshot("06-stale-preview")
+    page.click("#repreview")
+    page.wait_for("!document.querySelector('.stale') && document.querySelector('pre.sql.original').textContent.includes('paid')")
+    # A correction applied from the panel: a LIMIT, planned again as a new preview.
+    page.click("form.correction input[type=number]")
+    page.type("5")
+    page.press("Enter")
+    page.wait_for("document.querySelector('pre.sql.rewritten').textContent.includes('LIMIT 5')")
+    assert "LIMIT 5" in editor_text(page)
+    page.click("#execute")
+    page.wait_for("document.querySelector('.row-count')?.dataset.rows !== undefined")
+    assert int(page.evaluate("document.querySelector('.row-count').dataset.rows")) <= 5
+    # Pinning the deprecated version from the panel plans again against v1, and says so.
+    page.click("#tab-preview")
+    page.evaluate("const s = document.querySelector('select[data-pin=orders]'); s.value = '1'; "
+                  "s.dispatchEvent(new Event('change')); true")
+    page.wait_for("document.querySelector('tr[data-table=orders]')?.textContent.includes('v1')")
+    assert "DEPRECATED" in page.evaluate("document.querySelector('tr[data-table=orders]').textContent")
+    page.screenshot("06b-pinned-deprecated-version")
+    assert_only_local(page, live)
+
+
+def test_an_admin_sees_the_promote_dry_run_as_a_diff_then_promotes(gateway: Gateway, live: str, page: Page) -> None:
+    sign_in(page, live, gateway.token("ADMIN"))
+    assert "order_events" in page.evaluate("Array.from(document.querySelectorAll('li.table')).map(li => li.dataset.table)")
+    page.click("#tab-admin")
+    page.wait_for("!!document.getElementById('admin-table')")
+    page.evaluate("const s = document.getElementById('admin-table'); s.value = 'order_events'; "
+                  "s.dispatchEvent(new Event('change')); true")
+    page.wait_for("!!document.querySelector('button.action-promote[data-version=\"1\"]')")
+    page.click("button.action-promote[data-version=\"1\"]")
+    page.wait_for("!!document.querySelector('dialog.confirm #dry-run') || !!document.querySelector('dialog.confirm .error')")
+    dialog = page.evaluate("document.querySelector('dialog.confirm').innerText")
+    assert "Dry run" in dialog and "SHADOW → ACTIVE" in dialog, dialog
+    assert page.evaluate("document.querySelectorAll('dialog.confirm tr.diff-added').length") > 0
+    assert "Unresolved drift" in dialog
+    page.screenshot("07-admin-promote-dry-run")
+    # The dry run changed nothing; confirming does.
+    state = json.dumps("SHADOW")
+    assert page.evaluate(f"document.querySelector('li.admin-version[data-version=\"1\"]').dataset.state === {state}")
+    page.click("#confirm-action")
+    page.wait_for("document.querySelector('li.admin-version[data-version=\"1\"]')?.dataset.state === 'ACTIVE'")
+    assert page.evaluate("document.getElementById('admin-outcome').textContent")
+    page.screenshot("08-admin-promoted")
+    # Deprecating asks first too; cancelling (Escape) changes nothing, confirming does.
+    page.click("button.action-deprecate[data-version=\"1\"]")
+    page.wait_for("!!document.querySelector('dialog.confirm #deprecate-reason')")
+    page.press("Escape")
+    page.wait_for("!document.querySelector('dialog.confirm')")
+    assert page.evaluate("document.querySelector('li.admin-version[data-version=\"1\"]').dataset.state") == "ACTIVE"
+    # Rolling the promotion back returns the version to SHADOW.
+    page.click("button.action-rollback")
+    page.wait_for("!!document.querySelector('dialog.confirm[data-action=rollback] #confirm-action:not([disabled])')")
+    page.click("#confirm-action")
+    page.wait_for("!document.querySelector('dialog.confirm') || !!document.querySelector('dialog.confirm .error')")
+    assert page.evaluate("document.querySelector('dialog.confirm')?.innerText ?? ''") == ""
+    page.wait_for("document.querySelector('li.admin-version[data-version=\"1\"]')?.dataset.state === 'SHADOW'")
+    assert_only_local(page, live)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_the_layout_holds_at_common_screen_sizes(gateway: Gateway, live: str, page: Page, size: tuple[int, int]) -> None:
+    width, height = size
+    page.resize(width, height)
+    sign_in(page, live, gateway.token("ANALYST"))
+    replace_sql(page, "SELECT c.name, count(*) AS n FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name")
+    page.press("Enter", "Control")
+    page.wait_for("document.getElementById('execute')?.disabled === false")
+    page.press("Enter", "Control", "Shift")  # Ctrl-Shift-Enter executes from the keyboard
+    page.wait_for("!!document.querySelector('.row-count')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate("document.documentElement.scrollHeight") <= height
+    for selector in ("#editor", "#results-panel", "aside.side", "#preview"):
+        box = page.evaluate(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
+                            "return [r.left, r.top, r.right, r.bottom]; })()")
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height, (selector, box)
+        assert box[2] - box[0] > 40 and box[3] - box[1] > 20, (selector, box)
+    page.screenshot(f"09-layout-{width}x{height}", width, height)
+    assert_only_local(page, live)
+
+
+def tab_to(page: Page, expression: str, limit: int = 80) -> None:
+    """Press Tab until ``expression`` (about document.activeElement) holds."""
+    for _ in range(limit):
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({expression}); }})()"):
+            return
+        page.press("Tab")
+    raise AssertionError(f"Tab never reached {expression}")
+
+
+def test_the_whole_flow_works_from_the_keyboard(gateway: Gateway, live: str, page: Page) -> None:
+    page.navigate(f"{live}/workbench")
+    page.wait_for("document.activeElement?.id === 'token'")  # the token box has the focus
+    page.call("Input.insertText", text=gateway.token("ANALYST"))
+    page.press("Tab")
+    page.press("Enter")  # the Sign in button
+    page.wait_for("!!document.querySelector('li.table') && document.activeElement?.classList.contains('cm-content')")
+    page.press("a", "Control")
+    page.type(CARTESIAN)
+    page.press("Enter", "Control")
+    page.wait_for("!!document.getElementById('override-CARTESIAN_PRODUCT')")
+    page.press("Escape")  # CodeMirror: Escape, then Tab leaves the editor instead of indenting
+    tab_to(page, "el.id === 'override-CARTESIAN_PRODUCT'")
+    page.press(" ")
+    page.wait_for("document.getElementById('execute').disabled === false")
+    page.press("Tab", "Shift")
+    tab_to(page, "el.id === 'execute'")
+    page.press("Enter")
+    page.wait_for("!!document.querySelector('.row-count')")
+    tab_to(page, "el.classList.contains('grid-viewport')")
+    page.press("End")
+    page.wait_for("document.querySelector('.grid-viewport').scrollTop > 0")
+    assert_only_local(page, live)
+
+
+def test_completion_offers_a_column_of_the_table_in_scope(gateway: Gateway, live: str, page: Page) -> None:
+    sign_in(page, live, gateway.token("ANALYST"))
+    replace_sql(page, "SELECT c.id FROM customers c WHERE c.cou")
+    page.wait_for("Array.from(document.querySelectorAll('.cm-tooltip-autocomplete li')).some(li => li.textContent.includes('country'))")
+    page.screenshot("10-completion")
+    page.press("Enter")
+    page.wait_for("document.querySelector('.cm-content').textContent.includes('c.country')")
+    assert editor_text(page) == "SELECT c.id FROM customers c WHERE c.country"
+    assert_only_local(page, live)
+
+
+async def test_a_typo_is_underlined_where_it_is_and_its_quick_fix_applies(gateway: Gateway, live: str, page: Page) -> None:
+    fields = await gateway.ok('{ __type(name: "QueryValidation") { fields { name } } }')
+    if "diagnostics" not in {f["name"] for f in fields["__type"]["fields"]}:
+        pytest.skip("validateQuery has no diagnostics on this gateway: the editor shows errors at a point only")
+    sign_in(page, live, gateway.token("ANALYST"))
+    replace_sql(page, "SELECT nmae, country\nFROM customers")
+    page.wait_for("!!document.querySelector('.problem[data-code=COLUMN_NOT_FOUND]')")
+    assert page.evaluate("document.querySelector('.problem[data-code=COLUMN_NOT_FOUND] .where').textContent") == "1:8"
+    marked = page.wait_for("Array.from(document.querySelectorAll('.cm-lintRange-error')).map(m => m.textContent).join('|')")
+    assert marked == "nmae", marked
+    page.screenshot("11-typo-diagnostic")
+    page.click(".problem[data-code=COLUMN_NOT_FOUND] .quick-fix")
+    page.wait_for("!document.querySelector('.problem[data-code=COLUMN_NOT_FOUND]')")
+    assert editor_text(page) == "SELECT name, country\nFROM customers"
+    assert page.evaluate("document.querySelectorAll('.cm-lintRange-error').length") == 0
+    # Format asks formatQuery and puts its answer in the editor.
+    page.click("#format")
+    page.wait_for("document.querySelectorAll('.cm-line').length > 2")
+    assert editor_text(page).split() == ["SELECT", "name,", "country", "FROM", "customers"]
+    assert_only_local(page, live)
