@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/joins.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/document_limits.py
 	$(BIN)/python bench/warehouses.py
 	$(BIN)/python bench/load.py --quick
 

@@ -10,20 +10,26 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import metrics
 from gateway.auth import AuthFailure, TokenVerifier
 from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
+from gateway.graphql.document_limits import DocumentLimits
 from gateway.graphql.schema import build_schema
 from gateway.http.dashboard import DashboardConfig, DashboardRoutes, OidcClient
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
@@ -31,6 +37,7 @@ from gateway.http.ingest import ingest_endpoint
 from gateway.http.limits import RequestLimits, decode_json_body
 from gateway.http.metrics import mark_worker_exit, metrics_route
 from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
+from gateway.http.refusals import refusal_response
 from gateway.http.workbench import workbench_routes
 from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
@@ -70,6 +77,7 @@ def build_services(settings: Settings) -> Services:
         dev_secret=None if settings.oidc_enabled else settings.dev_secret,
         oidc_issuer=settings.oidc_issuer, oidc_audience=settings.oidc_audience,
         jwks_url=settings.jwks_url, role_claim=settings.role_claim,
+        leeway_seconds=settings.token_leeway_seconds, max_lifetime_seconds=settings.token_max_lifetime_seconds,
     )
     catalog = CatalogService(deps)
     ingestion = IngestionService(deps, lease_seconds=settings.ingest_lease_seconds)
@@ -138,6 +146,43 @@ class GatewayGraphQL(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         return decode_json_body(data)
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's view, but every refusal it raises is JSON with ``extensions.code``.
+
+        Strawberry answers a batch, a GET mutation, a body that is not JSON, an unsupported
+        content type or an unknown ``operationName`` with a plain-text 400, which GraphiQL
+        shows as "Unexpected token … not valid JSON".
+        """
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as refusal:
+            if isinstance(request, WebSocket):
+                raise
+            request_id = request.scope.get("state", {}).get("request_id")
+            return refusal_response(refusal.status_code, refusal.reason, request_id=request_id)
+
+    async def execute_single(  # type: ignore[override]
+        self, request: Request, request_adapter: Any, sub_response: Any, context: Context,
+        root_value: Any, request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation over HTTP: queries (GET or POST) and mutations (POST); subscriptions
+        only over the WebSocket (graphql-transport-ws), where they are authenticated once."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                request_data.query, root_value=root_value, variable_values=request_data.variables,
+                context_value=context, operation_name=request_data.operation_name,
+                allowed_operation_types=allowed, operation_extensions=request_data.extensions)
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            reason = ("Subscriptions run over a WebSocket at /graphql (graphql-transport-ws), not over HTTP."
+                      if error.operation_type is OperationType.SUBSCRIPTION
+                      else error.as_http_error_reason(request_adapter.method))
+            raise HTTPException(400, reason) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request: send {\"query\": …}.") from error
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(render_graphiql_page("/graphql"))
 
@@ -166,8 +211,10 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
-    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
-                          max_aliases=settings.max_aliases)
+    limits = DocumentLimits(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases,
+                            max_selections=settings.max_query_selections, max_spreads=settings.max_fragment_spreads,
+                            max_field_pairs=settings.max_field_pairs)
+    schema = build_schema(limits=limits, max_tokens=settings.max_query_tokens)
     graphql_app = GatewayGraphQL(services, schema=schema, graphql_ide="graphiql",
                                  subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])
 
@@ -225,7 +272,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                          dashboard_config(settings)).routes(),
         graphiql_mount(),
         *workbench_routes(),
-        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        # Every method reaches the view, so that a PUT is refused in JSON (405) like the rest.
+        Route("/graphql", graphql_app),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),
     ]
     from starlette.routing import WebSocketRoute

@@ -156,6 +156,9 @@ def token_cmd(args: argparse.Namespace) -> int:
         ttl = parse_ttl(args.ttl)
     except ValueError as exc:
         return fail(str(exc), 2)
+    if ttl > settings.token_max_lifetime_seconds:
+        return fail(f"--ttl {args.ttl} is longer than the gateway accepts (SPYNE_TOKEN_MAX_LIFETIME_S="
+                    f"{settings.token_max_lifetime_seconds} s): it would refuse the token.", 2)
     print(mint_dev_token(settings.dev_secret, args.email, args.role, ttl))
     return 0
 
@@ -173,6 +176,10 @@ def _users_args(p: argparse.ArgumentParser) -> None:
 
 @command("users", "manage roles from the shell", _users_args)
 def users_cmd(args: argparse.Namespace) -> int:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     from gateway.domain import Role
     from gateway.errors import GatewayError
 
@@ -182,8 +189,11 @@ def users_cmd(args: argparse.Namespace) -> int:
             print(f"{user.email} is now {user.role.value}")
             return 0
         async with services.deps.uow() as uow:
-            for user in await uow.users.list():
-                print(f"{user.email:<40} {user.role.value}")
+            users = await uow.users.list()
+        table = Table("email", "role", box=box.SIMPLE_HEAD)
+        for user in users:
+            table.add_row(user.email, user.role.value)
+        Console().print(table)
         return 0
 
     try:

@@ -14,6 +14,17 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
 from gateway.cli import cli_principal, command, fail, with_services
 
 READ_CHUNK = 1 << 20
@@ -120,22 +131,26 @@ def _ask(prompt: str) -> bool:
 
 
 class ProgressBar:
-    """A one-line bar on stderr; with an unknown total it shows counts only."""
+    """rich's progress bar on stderr: rows, percentage, rate and batch (counts only when the total
+    is unknown). On a terminal it redraws in place; elsewhere (a log, a pipe) rich prints the
+    final state once instead of a line per update."""
 
-    def __init__(self, total: int, width: int = 30) -> None:
-        self.total, self.width, self.started = total, width, time.monotonic()
+    def __init__(self, total: int) -> None:
+        columns: list[ProgressColumn] = [TextColumn("[bold]backfill")]
+        if total:
+            columns += [BarColumn(), TaskProgressColumn(text_format="[progress.percentage]{task.percentage:>5.1f}%")]
+        columns += [MofNCompleteColumn() if total else TextColumn("{task.completed:,} rows"),
+                    TextColumn("batch {task.fields[batch]}"), TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                    TimeElapsedColumn()]
+        self.started = time.monotonic()
+        self._progress = Progress(*columns, console=Console(stderr=True))
+        self._task = self._progress.add_task("backfill", total=total or None, batch=0, rate=0.0)
+        self._progress.start()
 
     def update(self, progress: Any) -> None:
-        rows, elapsed = progress.rows_done, max(time.monotonic() - self.started, 1e-6)
-        if self.total:
-            done = min(rows / self.total, 1.0)
-            filled = int(done * self.width)
-            bar = "█" * filled + "·" * (self.width - filled)
-            line = f"\r[{bar}] {done:6.1%} {rows:,}/{self.total:,} rows"
-        else:
-            line = f"\r{rows:,} rows"
-        sys.stderr.write(f"{line}  batch {progress.batches_done}  {rows / elapsed:,.0f} rows/s ")
-        sys.stderr.flush()
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self._progress.update(self._task, completed=progress.rows_done, batch=progress.batches_done,
+                              rate=progress.rows_done / elapsed)
 
     def finish(self) -> None:
-        sys.stderr.write("\n")
+        self._progress.stop()

@@ -167,6 +167,8 @@ class Capability(enum.Enum):
     VIEW_ANY_PREVIEW = "VIEW_ANY_PREVIEW"
     VIEW_DASHBOARD = "VIEW_DASHBOARD"
     SCRAPE_METRICS = "SCRAPE_METRICS"
+    OVERRIDE_GUARDRAILS = "OVERRIDE_GUARDRAILS"
+    SKIP_PREVIEW = "SKIP_PREVIEW"
 
 
 # The lowest role holding each capability; roles are ordered, so a higher role holds all
@@ -196,6 +198,12 @@ CAPABILITY_MIN_ROLE: Mapping[Capability, Role] = MappingProxyType(
         Capability.VIEW_DASHBOARD: Role.ADMIN,
         # A Prometheus service account reads counters labelled by contract and join ids.
         Capability.SCRAPE_METRICS: Role.ENGINEER,
+        # Running a query past a guardrail that asks for an explicit override (a cartesian
+        # product, a fan trap, …): a judgement call for someone who reads query plans.
+        Capability.OVERRIDE_GUARDRAILS: Role.ANALYST,
+        # Planning and running in one call, with no human seeing the preview: for automation
+        # accounts, which an admin gives the ENGINEER role on purpose.
+        Capability.SKIP_PREVIEW: Role.ENGINEER,
     }
 )
 

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from gateway.domain import DEFAULT_MODE, SystemMode
 
 STATE_DIR = Path(".spyne")
@@ -34,10 +36,17 @@ class Settings:
     statement_timeout_ms: int = 30_000
     max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
+    # What one GraphQL document may cost (README: "Limits"); measured before validation.
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
     max_aliases: int = 30
+    max_query_selections: int = 2_000
+    max_fragment_spreads: int = 200
+    max_field_pairs: int = 2_000
     role_cache_seconds: float = 2.0
+    # Bearer tokens (README: "Authentication"): clock skew tolerated, and the longest lifetime.
+    token_leeway_seconds: int = 30
+    token_max_lifetime_seconds: int = 7 * 86400
     archive_dir: str = f"{STATE_DIR}/archive"
     # An ingestion run whose heartbeat is older than this is a dead process's (ingestion_runs.py).
     ingest_lease_seconds: int = 60
@@ -50,16 +59,10 @@ class Settings:
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
+    """The variables of a ``.env`` file (python-dotenv: quotes, escapes, ``export``, comments)."""
     if not path.is_file():
-        return values
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
+        return {}
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
 def _dev_secret(configured: str | None) -> bytes:
@@ -116,6 +119,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
         max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
+        token_leeway_seconds=integer("SPYNE_TOKEN_LEEWAY_S", defaults.token_leeway_seconds),
+        token_max_lifetime_seconds=integer("SPYNE_TOKEN_MAX_LIFETIME_S", defaults.token_max_lifetime_seconds),
+        max_query_depth=integer("SPYNE_MAX_QUERY_DEPTH", defaults.max_query_depth),
+        max_query_tokens=integer("SPYNE_MAX_QUERY_TOKENS", defaults.max_query_tokens),
+        max_aliases=integer("SPYNE_MAX_QUERY_ALIASES", defaults.max_aliases),
+        max_query_selections=integer("SPYNE_MAX_QUERY_SELECTIONS", defaults.max_query_selections),
+        max_fragment_spreads=integer("SPYNE_MAX_FRAGMENT_SPREADS", defaults.max_fragment_spreads),
+        max_field_pairs=integer("SPYNE_MAX_FIELD_PAIRS", defaults.max_field_pairs),
         ingest_lease_seconds=max(1, integer("SPYNE_INGEST_LEASE_S", defaults.ingest_lease_seconds)),
         shutdown_grace_seconds=max(0, integer("SPYNE_SHUTDOWN_GRACE_S", defaults.shutdown_grace_seconds)),
     )

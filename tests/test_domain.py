@@ -62,6 +62,8 @@ EXPECTED_MATRIX: dict[Capability, set[Role]] = {
     Capability.VIEW_ANY_PREVIEW: {AD},
     Capability.VIEW_DASHBOARD: {AD},
     Capability.SCRAPE_METRICS: {E, AD},
+    Capability.OVERRIDE_GUARDRAILS: {AN, E, AD},
+    Capability.SKIP_PREVIEW: {E, AD},
 }
 
 

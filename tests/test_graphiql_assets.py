@@ -268,3 +268,11 @@ def test_graphiql_renders_in_a_headless_browser_from_local_files_only(
     taken = _chromium(url, tmp_path / "profile-shot", f"--screenshot={shot}")
     assert taken.returncode == 0, taken.stderr[-2000:]
     assert shot.stat().st_size > 10_000
+
+
+def test_the_welcome_text_names_a_command_that_exists_and_the_demo_tokens() -> None:
+    from gateway.http.graphiql import DEFAULT_QUERY
+
+    # `make install` creates .venv/bin/spyne; a bare `spyne` exists only in an activated venv.
+    assert ".venv/bin/spyne token --email" in DEFAULT_QUERY
+    assert "make demo" in DEFAULT_QUERY and "VIEWER, ANALYST, ENGINEER, ADMIN" in DEFAULT_QUERY

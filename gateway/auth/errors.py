@@ -28,6 +28,7 @@ Reason = Literal[
     "crit",
     "forbidden_header",
     "jwks_unavailable",
+    "too_long_lived",
 ]
 
 #: Every reason an :class:`AuthFailure` can carry, in a stable order (metric label values).
@@ -39,7 +40,7 @@ _MESSAGES: Final = MappingProxyType(
         "missing": "Authentication required: send 'Authorization: Bearer <token>'.",
         "malformed": "The bearer token is not a well-formed signed JWT; obtain a new token.",
         "oversized": "The bearer token is too large; obtain a new token from your identity provider.",
-        "expired": "The token has expired; obtain a new one (for dev tokens: spyne token).",
+        "expired": "The token has expired; obtain a new one (for dev tokens: .venv/bin/spyne token).",
         "not_yet_valid": "The token is not valid yet; check the clock of the machine that issued it.",
         "bad_issuer": "The token was issued by an issuer this gateway does not trust.",
         "bad_audience": "The token was issued for another audience than this gateway.",
@@ -49,6 +50,8 @@ _MESSAGES: Final = MappingProxyType(
         "crit": "The token carries critical header parameters this gateway does not support.",
         "forbidden_header": "The token names its own key or key URL (jwk, jku, x5u, x5c); such tokens are refused.",
         "jwks_unavailable": "The identity provider's signing keys could not be fetched; try again shortly.",
+        "too_long_lived": "The token lives longer than this gateway accepts (SPYNE_TOKEN_MAX_LIFETIME_S); obtain a "
+                          "shorter-lived token.",
     }
 )
 

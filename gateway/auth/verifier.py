@@ -47,6 +47,13 @@ OIDC_ALGORITHMS: Final = ("RS256", "ES256")
 #: RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_DEV_SECRET_BYTES: Final = 32
 
+#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat`` (``SPYNE_TOKEN_LEEWAY_S``).
+DEFAULT_LEEWAY_SECONDS: Final = 30
+#: The longest lifetime a token may declare (``SPYNE_TOKEN_MAX_LIFETIME_S``): ``exp - iat``, or
+#: ``exp - now`` without ``iat``. A week: identity providers issue access tokens for minutes to
+#: hours, and a dev token (``spyne token --ttl``) that must outlive a week is a leaked key waiting.
+DEFAULT_MAX_LIFETIME_SECONDS: Final = 7 * 86400
+
 #: How long a verified token is remembered at most (it is never remembered past its ``exp``).
 VERIFIED_CACHE_SECONDS: Final = 300.0
 VERIFIED_CACHE_SIZE: Final = 10_000
@@ -73,7 +80,8 @@ class TokenVerifier:
         jwks_url: str | None = None,
         role_claim: str = "spyne_role",
         max_token_bytes: int = 8192,
-        leeway_seconds: int = 30,
+        leeway_seconds: int = DEFAULT_LEEWAY_SECONDS,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
         clock: Callable[[], float] = time.time,
         http_timeout: float = 5.0,
         jwks_cache_seconds: float = 300.0,
@@ -81,8 +89,9 @@ class TokenVerifier:
         cache_size: int = VERIFIED_CACHE_SIZE,
         cache_seconds: float = VERIFIED_CACHE_SECONDS,
     ) -> None:
-        if max_token_bytes <= 0 or leeway_seconds < 0:
-            raise ValueError("max_token_bytes must be positive and leeway_seconds not negative")
+        if max_token_bytes <= 0 or leeway_seconds < 0 or max_lifetime_seconds <= 0:
+            raise ValueError("max_token_bytes and max_lifetime_seconds must be positive, leeway_seconds not negative")
+        self._max_lifetime = max_lifetime_seconds
         self._role_claim = role_claim
         self._max_token_bytes = max_token_bytes
         self._leeway = leeway_seconds
@@ -220,6 +229,20 @@ class TokenVerifier:
             raise AuthFailure("malformed") from error
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise AuthFailure("malformed")
+        self._check_lifetime(claims)
+
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        """A token may not declare a lifetime past the maximum: ``exp - iat``, else ``exp - now``.
+
+        Without this a token with ``exp: 1e308`` (or a dev token minted for a year) is a
+        credential that never ends.
+        """
+        expires, issued = claims["exp"], claims.get("iat")
+        if not _is_numeric_date(expires):
+            raise AuthFailure("malformed")
+        start = issued if _is_numeric_date(issued) else self._clock()
+        if expires - start > self._max_lifetime:
+            raise AuthFailure("too_long_lived")
 
 
 class _VerifiedCache:

@@ -1,10 +1,10 @@
-"""Schema extensions: the token limit, cached parse and validation, authentication at the door, and API.md error codes on the way out."""
+"""The request extension: authentication before anything walks a document, its limits, cached parse and validation, and API.md error codes on the way out."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,6 +16,8 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from gateway.errors import Unauthenticated, code_of, extensions_of
+from gateway.graphql.contracts_visibility import VisibleSchemas, is_introspection
+from gateway.graphql.document_limits import DocumentLimits, check_document
 
 log = logging.getLogger("spyne.graphql")
 
@@ -25,36 +27,43 @@ class RequestRules:
     """What every operation goes through, built once per schema (the caches live here)."""
 
     max_tokens: int
-    validation_rules: tuple[type[ASTValidationRule], ...]
+    limits: DocumentLimits
     parse: Callable[..., DocumentNode]
+    measure: Callable[[DocumentNode, DocumentLimits], list[GraphQLError]]
     validate: Callable[[GraphQLSchema, DocumentNode, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
-    # Answers an introspection operation from the public schema when the caller should see that one.
-    introspect_publicly: Callable[[ExecutionContext], Awaitable[None]] | None = None
+    # Which schema the caller sees (None: the full one); it words errors and answers introspection.
+    visible: VisibleSchemas | None = None
+    introspects: Callable[[DocumentNode], bool] = is_introspection
 
     @classmethod
-    def build(cls, *, max_tokens: int, validation_rules: Sequence[type[ASTValidationRule]], cache_size: int = 512,
-              introspect_publicly: Callable[[ExecutionContext], Awaitable[None]] | None = None) -> RequestRules:
+    def build(cls, *, max_tokens: int, limits: DocumentLimits, cache_size: int = 512,
+              visible: VisibleSchemas | None = None) -> RequestRules:
         # Bounded: a public endpoint must not grow memory with every new query text.
-        return cls(max_tokens=max_tokens, validation_rules=tuple(validation_rules),
-                   parse=lru_cache(maxsize=cache_size)(parse), validate=lru_cache(maxsize=cache_size)(validate_document),
-                   introspect_publicly=introspect_publicly)
+        return cls(max_tokens=max_tokens, limits=limits, parse=lru_cache(maxsize=cache_size)(parse),
+                   measure=lru_cache(maxsize=cache_size)(check_document),
+                   validate=lru_cache(maxsize=cache_size)(validate_document), visible=visible,
+                   introspects=lru_cache(maxsize=cache_size)(is_introspection))
 
 
 class GatewayRequest(SchemaExtension):
     """Every per-request rule of the gateway in one extension: one instance and one hook per phase.
 
-    It replaces seven (error codes, the token limit, the depth and alias rules, the parser and
-    validation caches, authentication, the public schema's introspection), each instantiated
-    and entered per request; the rules and their order are the same:
+    In order:
 
-    - before parsing: the token limit and the depth/alias validation rules;
+    - before parsing: the token limit (the parser stops counting past it);
     - parsing from the cache, except that a syntax error (or the token limit) is left to
       strawberry's own parse: raised here it would escape the operation hook, and the client
       would get it without ``extensions.code``;
-    - validation from the cache (keyed by schema, document and rules);
-    - no execution for an unauthenticated caller: one UNAUTHENTICATED error, HTTP 401;
-    - introspection answered from the public schema where that applies;
-    - on the way out, every error gets its ``extensions.code`` and the unexpected are masked.
+    - authentication: an unauthenticated caller gets one UNAUTHENTICATED error (HTTP 401) and
+      nothing looks at the document further — no limits, no validation, no suggestions;
+    - the document's limits (depth, aliases, fragment spreads, selections once fragments are
+      expanded), measured in one pass linear in its size (``document_limits``) before anything
+      walks the expansion;
+    - validation from the cache (keyed by schema, document and rules); when it fails, the errors
+      are worded against the schema the caller may see, so no suggestion names a hidden field;
+    - introspection answered from the caller's schema;
+    - on the way out, every error gets its ``extensions.code``, the unexpected are masked, and
+      each is logged once: refusals at INFO, the unexpected at ERROR with the traceback.
     """
 
     def __init__(self, rules: RequestRules) -> None:
@@ -63,7 +72,6 @@ class GatewayRequest(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         context.parse_options["max_tokens"] = self.rules.max_tokens
-        context.validation_rules = context.validation_rules + self.rules.validation_rules
         yield
         result = context.result
         errors = getattr(result, "errors", None)
@@ -77,63 +85,92 @@ class GatewayRequest(SchemaExtension):
             context.graphql_document = self.rules.parse(context.query, **context.parse_options)
         yield
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None
-        context.pre_execution_errors = self.rules.validate(
-            context.schema._schema, context.graphql_document, context.validation_rules)
-        if not context.pre_execution_errors and context._provided_operation_name is None:
-            operations = [d for d in context.graphql_document.definitions
-                          if isinstance(d, OperationDefinitionNode)]
+        document = context.graphql_document
+        assert document is not None
+        if getattr(context.context, "principal", None) is None:
+            context.pre_execution_errors = [unauthenticated_error(context)]
+            yield
+            return
+        errors = self.rules.measure(document, self.rules.limits)
+        if not errors:
+            full = context.schema._schema
+            rules = tuple(context.validation_rules)
+            errors = self.rules.validate(full, document, rules)
+            if errors and self.rules.visible is not None:
+                visible = await self.rules.visible.for_caller(context.context)
+                if visible is not None:
+                    # Worded against what the caller sees; the full schema's words could name a
+                    # hidden field ("Did you mean 'quarantine'?").
+                    errors = self.rules.validate(visible, document, rules) or [
+                        GraphQLError(e.message.split(" Did you mean")[0], nodes=e.nodes) for e in errors]
+        if not errors and context._provided_operation_name is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:
                 # The spec's rule; left alone, strawberry would quietly run the first one (its
                 # `operation_name` falls back to the first operation, hence the provided one).
-                context.pre_execution_errors = [GraphQLError(
+                errors = [GraphQLError(
                     "This document has several operations: name the one to run in `operationName`.")]
+        context.pre_execution_errors = errors
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if context.context.principal is None:
-            refuse_unauthenticated(context)
-        elif self.rules.introspect_publicly is not None:
-            await self.rules.introspect_publicly(context)
+        if context.context.principal is None:  # never reached through validation; kept as a floor
+            context.result = GraphQLExecutionResult(data=None, errors=[unauthenticated_error(context)])
+        elif self.rules.visible is not None and context.graphql_document is not None and self.rules.introspects(
+                context.graphql_document):
+            visible = await self.rules.visible.for_caller(context.context)
+            if visible is not None:
+                await self.rules.visible.introspect(context, visible)
         yield
 
 
-def refuse_unauthenticated(execution_context: ExecutionContext) -> None:
-    """No operation runs for an unauthenticated caller; the answer is one UNAUTHENTICATED error."""
+def unauthenticated_error(execution_context: ExecutionContext) -> GraphQLError:
+    """The one error an unauthenticated caller gets (and the HTTP status 401)."""
     context = execution_context.context
     error = context.auth_error or Unauthenticated("Send `Authorization: Bearer <token>`.")
-    execution_context.result = GraphQLExecutionResult(
-        data=None, errors=[GraphQLError(error.message, original_error=error)]
-    )
     response = getattr(context, "response", None)
     if response is not None and hasattr(response, "status_code"):
         response.status_code = 401
+    return GraphQLError(error.message, original_error=error)
 
 
 def translate(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    """An error with its API.md ``extensions.code``; anything unexpected is logged and masked."""
+    """An error with its API.md ``extensions.code``; anything unexpected is logged and masked.
+
+    Each error is logged here once: a refusal (any coded error: the caller's mistake or lack of
+    rights) at INFO with its code, the unexpected at ERROR with the traceback.
+    """
     original = error.original_error
-    # A variable graphql-core (or a scalar's parser) could not coerce arrives wrapping its cause,
-    # with no path: still the request's fault, not an unexpected error to mask and log.
-    refused_value = (original is not None and code_of(original) is None and error.path is None
-                     and (isinstance(original, GraphQLError) or error.message.startswith("Variable '$")))
+    # A value graphql-core (or a scalar's parser) could not coerce arrives wrapping its cause: a
+    # variable with no path, an argument (`pins: $p` with `{"p": null}`) with the field's path.
+    # Either is the request's fault, not an unexpected error to mask and log.
+    refused_value = original is not None and code_of(original) is None and (
+        isinstance(original, GraphQLError)
+        or (error.path is None and error.message.startswith("Variable '$")))
     if original is None or refused_value:
         # Parse and validation errors, query limits, variable coercion: the request itself.
         code = (error.extensions or {}).get("code") or "INVALID_INPUT"
+        _refused(code, error.message, request_id)
         return GraphQLError(error.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path,
-                            extensions={"code": code, "requestId": request_id})
+                            extensions={**(error.extensions or {}), "code": code, "requestId": request_id})
     code = code_of(original)
     if code is None:
-        log.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
+        log.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original,
+                  extra={"code": "INTERNAL", "request_id": request_id})
         return GraphQLError(
             f"Unexpected error; it was logged with request id {request_id}.",
             nodes=error.nodes, positions=error.positions, path=error.path,
             extensions={"code": "INTERNAL", "requestId": request_id},
         )
     message = getattr(original, "message", None) or str(original)
+    _refused(code, message, request_id)
     return GraphQLError(message, nodes=error.nodes, positions=error.positions, path=error.path,
                         extensions={"code": code, **extensions_of(original), "requestId": request_id})
+
+
+def _refused(code: str, message: str, request_id: str | None) -> None:
+    log.info("refused %s: %s", code, message, extra={"code": code, "request_id": request_id})

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from gateway.graphql.catalog import CatalogMutation, CatalogQuery
 from gateway.graphql.contracts import ContractsMutation, ContractsQuery
-from gateway.graphql.contracts_visibility import PublicSchema, public_introspection
+from gateway.graphql.contracts_visibility import PublicSchema, VisibleSchemas
 from gateway.graphql.directives import RequiresMode, RequiresRole
+from gateway.graphql.document_limits import DocumentLimits
 from gateway.graphql.drift import DriftMutation, DriftQuery
 from gateway.graphql.events import EventsSubscription
 from gateway.graphql.extensions import GatewayRequest, RequestRules
@@ -28,19 +27,30 @@ MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMuta
                                     DriftMutation)
 
 
-def build_schema(*, max_depth: int = 12, max_tokens: int = 5_000, max_aliases: int = 30) -> strawberry.Schema:
-    # The limit rules are built once: the validation cache keys on the rule classes, and the
-    # stock limiter extensions build new classes per request, which would miss every time.
-    limit_rules: list[Any] = [depth_limit_rule(max_depth, None, None), alias_limit_rule(max_aliases)]
+class GatewaySchema(strawberry.Schema):
+    """Strawberry's schema, without its own error log.
+
+    Strawberry logs every error of a result at ERROR with a traceback, refusals included (a
+    FORBIDDEN, a validation error). The request extension logs each error once instead, at the
+    level it deserves (``extensions.translate``): refusals at INFO, the unexpected at ERROR.
+    """
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        return None
+
+
+def build_schema(*, limits: DocumentLimits | None = None, max_tokens: int = 5_000) -> strawberry.Schema:
     query = merge_types("Query", QUERY_PARTS)
     mutation = merge_types("Mutation", MUTATION_PARTS)
     subscription = merge_types("Subscription", SUBSCRIPTION_PARTS)
-    # What VIEWER and ANALYST introspect in READ_ONLY mode: the same types minus ingestion fields.
+    # What VIEWER and ANALYST see in READ_ONLY mode: the same types minus ingestion fields.
     public = PublicSchema(query=query, mutation=mutation, subscription=subscription,
                           schema_directives=[RequiresRole, RequiresMode])
-    rules = RequestRules.build(max_tokens=max_tokens, validation_rules=limit_rules,
-                               introspect_publicly=public_introspection(public))
-    return strawberry.Schema(
+    # Strawberry's depth and alias limiters are not used: they expand fragments without memory
+    # (exponential in a document's size); `document_limits` measures the same in one pass.
+    rules = RequestRules.build(max_tokens=max_tokens, limits=limits or DocumentLimits(),
+                               visible=VisibleSchemas(public))
+    return GatewaySchema(
         query=query,
         mutation=mutation,
         subscription=subscription,

@@ -1,8 +1,9 @@
 """The /dashboard browser session: a signed cookie, and the CSRF checks of its forms.
 
-``itsdangerous`` (what Starlette's ``SessionMiddleware`` needs) is not a dependency, so the
-cookie is signed here with the standard library: ``base64url(json) "." base64url(HMAC-SHA256)``.
-It holds who signed in (email, subject, role claim — never the token), a CSRF token and
+The cookie is signed and timestamped by ``itsdangerous`` (what Starlette's ``SessionMiddleware``
+uses), with a salt of its own so that its key never equals the dev-token signing key. Starlette's
+middleware itself is not used: it keeps one cookie per application, and the dashboard needs two
+with different paths and SameSite policies (below). It holds who signed in (email, subject, role claim — never the token), a CSRF token and
 authlib's OAuth state; it is HttpOnly, SameSite=Strict, path-scoped to /dashboard, Secure
 over https, and expires with the token it came from (at most eight hours).
 
@@ -17,15 +18,13 @@ A form POST must pass both checks: the request's Origin (or Referer) is this ser
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import secrets
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -37,37 +36,30 @@ OAUTH_PATH = "/dashboard/callback"
 OAUTH_MAX_AGE_SECONDS = 600
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class SessionCodec:
+    """Signs a session dict into a cookie value and reads it back (``{}`` when forged or expired)."""
+
     def __init__(self, secret: bytes) -> None:
-        # A key of its own, derived so that it never equals the dev-token signing key.
-        self._key = hmac.new(secret, b"spyne dashboard session v1", hashlib.sha256).digest()
+        self._serializer = URLSafeTimedSerializer(secret, salt="spyne dashboard session v1")
 
     def dumps(self, session: dict[str, Any]) -> str:
-        body = _b64(json.dumps(session, separators=(",", ":"), sort_keys=True).encode())
-        return f"{body}.{_b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())}"
+        return str(self._serializer.dumps(session))
 
     def loads(self, value: str | None, now: float | None = None) -> dict[str, Any]:
-        if not value or value.count(".") != 1 or len(value) > 4096:
-            return {}
-        body, signature = value.split(".")
-        expected = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(signature, expected):
+        if not value or len(value) > 4096:
             return {}
         try:
-            session = json.loads(_unb64(body))
-        except ValueError:
+            session = self._serializer.loads(value, max_age=MAX_AGE_SECONDS)
+        except BadData:  # a bad signature, an expired timestamp, a payload that is not JSON
             return {}
-        if not isinstance(session, dict) or float(session.get("exp", 0)) < (now or time.time()):
+        if not isinstance(session, dict) or not _is_number(session.get("exp", 0)) or float(
+                session.get("exp", 0)) < (now or time.time()):
             return {}
         return session
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def load(request: Request, codec: SessionCodec) -> dict[str, Any]:

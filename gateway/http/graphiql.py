@@ -28,9 +28,12 @@ INSTALL_COMMAND = "python -m gateway.http.graphiql_assets install"
 
 DEFAULT_QUERY = """# Welcome to the Spyne gateway.
 #
-# Every request needs a token. Mint a dev token with
-#   spyne token --email you@example.com --role ANALYST
-# and paste it into the Headers tab below:
+# Every request needs a token. `make demo` printed one per role
+# in the terminal it runs in (VIEWER, ANALYST, ENGINEER, ADMIN);
+# or mint one from the repository's directory with
+#   .venv/bin/spyne token --email you@example.com --role ANALYST
+# (just `spyne token …` once the virtualenv is activated).
+# Paste it into the Headers tab below:
 #   {"Authorization": "Bearer <token>"}
 # then press Shift-Ctrl-R to re-fetch the schema
 # (completion and the docs need it). Run with Ctrl-Enter.

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from cross_web import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.http.refusals import refusal_bytes
+
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a GraphQL document with its variables never needs more
 STREAMING_PREFIXES = ("/ingest/",)
 
@@ -32,7 +34,7 @@ class RequestLimits:
         headers = dict(scope.get("headers") or ())
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _refuse(send, 413, self._too_large(int(declared)))
+            await _refuse(send, 413, self._too_large(int(declared)), _request_id(scope))
             return
         body = bytearray()
         more = True
@@ -43,7 +45,7 @@ class RequestLimits:
             body += message.get("body", b"")
             more = bool(message.get("more_body", False))
             if len(body) > self.max_body_bytes:
-                await _refuse(send, 413, self._too_large(None))
+                await _refuse(send, 413, self._too_large(None), _request_id(scope))
                 return
         await self.app(scope, _replay(bytes(body), receive), send)
 
@@ -51,6 +53,11 @@ class RequestLimits:
         said = f"{size:,} bytes" if size is not None else "larger than that"
         return (f"The request body is {said}; the limit is {self.max_body_bytes:,} bytes. Send large "
                 "data through POST /ingest/{contractId}, or split the request.")
+
+
+def _request_id(scope: Scope) -> str | None:
+    request_id = scope.get("state", {}).get("request_id")
+    return request_id if isinstance(request_id, str) else None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -66,11 +73,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
-    payload = json.dumps({"data": None, "errors": [{"message": message, "extensions": {"code": "INVALID_INPUT"}}]})
+async def _refuse(send: Send, status: int, message: str, request_id: str | None) -> None:
+    payload = refusal_bytes(message, request_id=request_id)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": payload.encode()})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def decode_json_body(data: str | bytes) -> object:

@@ -265,6 +265,7 @@ class QueryService:
                                       dialect: str | None = None, pins: Sequence[Pin] = (),
                                       overrides: Sequence[str] = ()) -> QueryResult:
         """For automation: plans and runs in one call, never silently — audited and counted."""
+        require(principal, Capability.SKIP_PREVIEW)
         if not reason.strip():
             raise InvalidInput("skipPreview needs a reason; it is recorded in the audit log.")
         preview = await self.preview(principal, sql, dialect=dialect, pins=pins, skip_reason=reason.strip())
@@ -323,7 +324,10 @@ class QueryService:
                     raise StalePreview(f"{used.name} now resolves to v{resolved}, not v{used.version}; preview again.")
             if used.state == TableState.SHADOW.value and not may_view_shadow:
                 raise StalePreview(f"You may no longer reach {used.name} v{used.version}; preview again.")
-        missing = sorted(set(planned.requires_override) - {o.upper() for o in overrides})
+        asked = {o.upper() for o in overrides}
+        if asked:
+            require(principal, Capability.OVERRIDE_GUARDRAILS)
+        missing = sorted(set(planned.requires_override) - asked)
         if missing:
             raise GuardrailBlocked(
                 f"This query needs an explicit override for: {', '.join(missing)}. Read the preview's "

@@ -175,7 +175,9 @@ async def test_skip_preview_needs_a_reason_and_is_audited(query_gateway: Gateway
     doc = """mutation($r: String!) { executeQuery(skipPreview: {sql: "SELECT COUNT(*) AS n FROM products", reason: $r}) {
       rowCount previewId } }"""
     assert await query_gateway.error_code(doc, {"r": "  "}) == "INVALID_INPUT"
-    result = (await query_gateway.ok(doc, {"r": "nightly export job"}, role="ANALYST"))["executeQuery"]
+    # A capability of automation accounts (ENGINEER+), not of analysts at a keyboard.
+    assert await query_gateway.error_code(doc, {"r": "nightly export job"}, role="ANALYST") == "FORBIDDEN"
+    result = (await query_gateway.ok(doc, {"r": "nightly export job"}, role="ENGINEER"))["executeQuery"]
     assert result["rowCount"] == 1
     events = (await query_gateway.ok('{ auditLog(first: 5) { events { action after } } }'))["auditLog"]["events"]
     assert events[0]["action"] == "skipPreview" and events[0]["after"] == {"reason": "nightly export job"}

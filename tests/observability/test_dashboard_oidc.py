@@ -7,6 +7,7 @@ keeps cookies; the gateway's authlib client talks to the provider over real HTTP
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -63,8 +64,18 @@ def _csrf(html: str) -> str:
 
 
 def exchange_token_absent(response: httpx.Response) -> bool:
-    """No JWT (three dot-separated base64url parts starting with eyJ) in any cookie set."""
-    return not any(re.search(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", c) for c in response.headers.get_list("set-cookie"))
+    """No JWT (three dot-separated base64url parts starting with eyJ) in what any cookie set holds.
+
+    The cookie value itself is itsdangerous' ``base64(json).timestamp.signature``, which has the
+    same outline as a JWT: its decoded content is what is searched.
+    """
+    codec = sessions.SessionCodec(DEV_SECRET)
+    for header in response.headers.get_list("set-cookie"):
+        value = header.split(";", 1)[0].split("=", 1)[1].strip('"')
+        content = json.dumps(codec.loads(value)) if value else ""
+        if re.search(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", content):
+            return False
+    return True
 
 
 async def _to_provider(gw: Gateway) -> httpx.Response:
