@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml gateway/http/graphiql_assets.py gateway/http/workbench_
 
 install: $(STAMP)
 
+# `make demo WAREHOUSE=duckdb` builds and serves the demo in DuckDB (README: Warehouses).
+WAREHOUSE ?= sqlite
+DEMO_ENV := $(if $(filter duckdb,$(WAREHOUSE)),SPYNE_WAREHOUSE_URL=duckdb:///.spyne/warehouse.duckdb,)
+
 demo: $(STAMP)
 	$(BIN)/spyne migrate
-	$(BIN)/spyne demo load
-	$(BIN)/spyne serve --demo
+	$(DEMO_ENV) $(BIN)/spyne demo load --warehouse $(WAREHOUSE)
+	$(DEMO_ENV) $(BIN)/spyne serve --demo
 
 serve: $(STAMP)
 	$(BIN)/spyne serve
@@ -55,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/document_limits.py
+	$(BIN)/python bench/warehouses.py
 	$(BIN)/python bench/load.py --quick
 
 clean:

@@ -29,13 +29,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import make_url
 
 from gateway.ingestion_records import ContractColumn, ContractVersionRecord, Semantics
 from gateway.services.ingestion_validate import RecordValidator, target_spec
+from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.ingest_tables import IngestTables, TargetColumn, qualified
 from gateway.warehouse.naming import shadow_physical_name
+from gateway.warehouse.registry import open_warehouse
 from gateway.warehouse.writer import Batch, IngestWriter
 
 COLUMNS = (ContractColumn("id", "BIGINT", False), ContractColumn("kind", "TEXT", True, max_length=65536),
@@ -73,9 +74,10 @@ def timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
-def bench_backend(name: str, engine: Engine, backend: str, n: int, size: int, runs: int) -> None:
-    tables = IngestTables(engine, backend)
-    writer = IngestWriter(engine, backend)
+def bench_backend(name: str, warehouse: Warehouse, n: int, size: int, runs: int) -> None:
+    backend = warehouse.backend
+    tables = IngestTables(warehouse)
+    writer = IngestWriter(warehouse)
     tables.ensure_bookkeeping()
     cv = contract()
     from datetime import UTC, datetime
@@ -93,35 +95,27 @@ def bench_backend(name: str, engine: Engine, backend: str, n: int, size: int, ru
         return physical
 
     def floor_many(physical: str) -> None:
-        proxy, conn = tables.raw()
-        try:
-            cur = conn.cursor()
+        d = tables.dialect
+        with tables.raw() as (conn, cur):
             sql = tables.sql(f"INSERT INTO {qualified(physical)} VALUES (?, ?, ?, ?, ?)")
             for start in range(0, len(rows), size):
-                if not tables.pg:
-                    cur.execute("BEGIN IMMEDIATE")
+                d.start(cur)
                 cur.executemany(sql, rows[start:start + size])
-                conn.commit() if tables.pg else cur.execute("COMMIT")
-        finally:
-            proxy.close()
+                d.commit(conn, cur)
 
     def floor_copy(physical: str) -> None:
-        proxy, conn = tables.raw()
-        try:
-            cur = conn.cursor()
+        with tables.raw() as (conn, cur):
             for start in range(0, len(rows), size):
                 with cur.copy(f"COPY {qualified(physical)} FROM STDIN") as copy:
                     for row in rows[start:start + size]:
                         copy.write_row(row)
                 conn.commit()
-        finally:
-            proxy.close()
 
     for _ in range(runs):
         physical = fresh(False)
         figures.setdefault("floor: plain INSERT executemany", []).append(timed(lambda p=physical: floor_many(p)))
         tables.drop_target(physical)
-        if tables.pg:
+        if tables.dialect.bulk == "copy":
             physical = fresh(False)
             figures.setdefault("floor: plain COPY", []).append(timed(lambda p=physical: floor_copy(p)))
             tables.drop_target(physical)
@@ -159,9 +153,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{tmp}/bench.db", poolclass=NullPool)
-        bench_backend("SQLite", engine, "sqlite", args.rows, args.batch, args.runs)
-        engine.dispose()
+        warehouse = open_warehouse(f"sqlite:///{tmp}/bench.db")
+        bench_backend("SQLite", warehouse, args.rows, args.batch, args.runs)
+        warehouse.dispose()
     base = os.environ.get("SPYNE_BENCH_POSTGRES_URL") or os.environ.get("SPYNE_TEST_POSTGRES_URL")
     if not base:
         print("\nPostgreSQL: skipped (set SPYNE_BENCH_POSTGRES_URL)")
@@ -171,9 +165,9 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        engine = create_engine(make_url(base).set(drivername="postgresql+psycopg", database=name))
-        bench_backend("PostgreSQL", engine, "postgresql", args.rows, args.batch, args.runs)
-        engine.dispose()
+        warehouse = open_warehouse(make_url(base).set(database=name).render_as_string(hide_password=False))
+        bench_backend("PostgreSQL", warehouse, args.rows, args.batch, args.runs)
+        warehouse.dispose()
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

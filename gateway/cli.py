@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import os
 import sys
@@ -41,10 +42,10 @@ def cli_principal() -> Any:
     return Principal(email=f"cli:{getpass.getuser()}", role=Role.ADMIN)
 
 
-async def with_services(fn: Callable[[Any], Any]) -> Any:
+async def with_services(fn: Callable[[Any], Any], settings: Any = None) -> Any:
     from gateway.app import build_services
 
-    services = build_services(_settings())
+    services = build_services(settings or _settings())
     try:
         await services.users.ensure_mode()
         return await fn(services)
@@ -76,7 +77,7 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:  # refuse to start on a warehouse no adapter can serve, naming what to install
-        adapter_for(settings.warehouse_url)
+        adapter_for(settings.warehouse_url).check_workers(settings.warehouse_url, args.workers)
     except WarehouseConfigError as exc:
         return fail(str(exc))
     if args.demo:
@@ -210,25 +211,46 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     load.add_argument("--scale", type=float, default=1.0)
     load.add_argument("--seed", type=int, default=7)
     load.add_argument("--force", action="store_true", help="regenerate the warehouse even if it exists")
+    load.add_argument("--warehouse", choices=("sqlite", "duckdb"), default=None,
+                      help="the engine to build the demo in (default: the one SPYNE_WAREHOUSE_URL names)")
 
 
 @command("demo", "the demo warehouse and catalog", _demo_args)
 def demo_cmd(args: argparse.Namespace) -> int:
     from gateway.services.demo import load_demo_catalog
+    from gateway.settings import STATE_DIR
     from gateway.warehouse.demo_data import generate_demo_warehouse, sqlite_path
 
     settings = _settings()
-    try:
-        path = sqlite_path(settings.warehouse_url)
-    except ValueError as exc:
-        return fail(f"{exc} (the demo builds a SQLite warehouse; unset SPYNE_WAREHOUSE_URL)")
-    summary = generate_demo_warehouse(str(path), seed=args.seed, scale=args.scale, progress=print)
+    engine = args.warehouse or ("duckdb" if settings.warehouse_url.startswith("duckdb") else "sqlite")
+    if engine == "duckdb":
+        from gateway.warehouse.demo_duckdb import duckdb_path, generate_demo_duckdb
+        from gateway.warehouse.registry import WarehouseConfigError, adapter_for
+
+        url = settings.warehouse_url if settings.warehouse_url.startswith("duckdb") \
+            else f"duckdb:///{STATE_DIR}/warehouse.duckdb"
+        try:
+            adapter_for(url)
+            path = duckdb_path(url)
+        except (WarehouseConfigError, ValueError) as exc:
+            return fail(str(exc))
+        summary = generate_demo_duckdb(str(path), seed=args.seed, scale=args.scale, progress=print)
+        if url != settings.warehouse_url:
+            settings = dataclasses.replace(settings, warehouse_url=url)
+            print(f"serve it with: SPYNE_WAREHOUSE_URL={url}")
+    else:
+        try:
+            path = sqlite_path(settings.warehouse_url)
+        except ValueError as exc:
+            return fail(f"{exc} (the demo builds a SQLite or DuckDB warehouse: --warehouse duckdb, "
+                        "or unset SPYNE_WAREHOUSE_URL)")
+        summary = generate_demo_warehouse(str(path), seed=args.seed, scale=args.scale, progress=print)
     print(f"warehouse ready: {summary.total_rows:,} rows in {summary.elapsed_s:.1f}s")
 
     async def run(services: Any) -> int:
         return int(await load_demo_catalog(services.deps, summary, progress=print))
 
-    loaded = asyncio.run(with_services(run))
+    loaded = asyncio.run(with_services(run, settings))
     print(f"demo catalog loaded: {loaded} table versions registered")
     return 0
 

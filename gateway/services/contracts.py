@@ -85,7 +85,7 @@ async def check_mode(uow: UnitOfWork, capability: Capability) -> None:
 class ContractsService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
-        self.tables = IngestTables(deps.warehouse.engine, deps.warehouse.backend)
+        self.tables = IngestTables(deps.warehouse)
         self._gauges_at = float("-inf")
 
     async def register(self, principal: Principal, data: dict[str, Any]) -> ContractView:

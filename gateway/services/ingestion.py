@@ -89,7 +89,7 @@ def outcome_errors(batch: Batch, outcome: BatchOutcome, room: int) -> list[str]:
 class IngestionService:
     def __init__(self, deps: ServiceDeps, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
         self._deps = deps
-        self.writer = IngestWriter(deps.warehouse.engine, deps.warehouse.backend)
+        self.writer = IngestWriter(deps.warehouse)
         self.liveness = RunLiveness(deps, lease_seconds)
 
     async def ingest(self, principal: Principal, contract_id: str, records: Sequence[Any],

@@ -95,7 +95,7 @@ class RunLiveness:
         self._deps = deps
         self.lease = timedelta(seconds=lease_seconds)
         self.identity = identity or ProcessIdentity.current()
-        self.tables = IngestTables(deps.warehouse.engine, deps.warehouse.backend)
+        self.tables = IngestTables(deps.warehouse)
 
     @property
     def owner(self) -> str:

@@ -97,7 +97,7 @@ class ReplayService:
     def __init__(self, deps: ServiceDeps, archive_dir: str, liveness: RunLiveness | None = None) -> None:
         self._deps = deps
         self.archive_dir = archive_dir
-        self.writer = IngestWriter(deps.warehouse.engine, deps.warehouse.backend)
+        self.writer = IngestWriter(deps.warehouse)
         self.liveness = liveness or RunLiveness(deps)
 
     # --- dry runs ------------------------------------------------------------------------

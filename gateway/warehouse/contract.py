@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,6 +162,12 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def dispose(self) -> None: ...
+
+    def write_connection(self, *, exclusive: bool = True) -> contextlib.AbstractContextManager[Any]:
+        """The ingestion writer's DBAPI connection (transactions as ``ingest_dialect`` says);
+        ``exclusive`` where the engine needs one writer at a time."""
+        self.require(Capability.INGESTION)
+        raise NotImplementedError  # an adapter that declares ingestion provides it
 
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
                     timeout_ms: int | None = None) -> RowStream:

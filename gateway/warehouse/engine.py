@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from gateway.errors import GatewayError, TableNotFound, WarehouseError
+from gateway.errors import GatewayError, TableNotFound, Timeout, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
 from gateway.warehouse.contract import (
     Capability,
@@ -36,6 +36,7 @@ from gateway.warehouse.contract import (
     quote_physical,
     split_physical,
 )
+from gateway.warehouse.errors import TIMEOUT_MESSAGE
 from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamColumn, StreamHooks, untyped_column
 from gateway.warehouse.watchdog import WATCHDOG, Guard
 
@@ -92,6 +93,18 @@ class SqlWarehouse(Warehouse):
 
     def _end_read(self, conn: Connection) -> None:
         conn.rollback()
+
+    @contextlib.contextmanager
+    def write_connection(self, *, exclusive: bool = True) -> Iterator[Any]:
+        self.require(Capability.INGESTION)
+        proxy = self.engine.raw_connection()
+        try:
+            conn: Any = proxy.driver_connection
+            if self.backend == "sqlite":
+                conn.isolation_level = None  # explicit BEGIN IMMEDIATE / COMMIT (ingest_dialect)
+            yield conn
+        finally:
+            proxy.close()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -174,6 +187,8 @@ class SqlWarehouse(Warehouse):
                 with WATCHDOG.guard(deadline, self._interrupter(raw)) as guard:
                     self._begin_read(conn, timeout_ms)
                     yield conn, guard
+                    if guard.fired:  # interrupted without an error (MySQL's SLEEP() returns 1)
+                        raise Timeout(TIMEOUT_MESSAGE)
         except GatewayError:
             raise
         except self._driver_errors as exc:
@@ -194,7 +209,7 @@ class SqlWarehouse(Warehouse):
             finally:
                 cursor.close()
             self._end_read(conn)
-        columns = tuple((n, _value_type(rows, i)) for i, n in enumerate(names))
+        columns = tuple((n, value_type(rows, i)) for i, n in enumerate(names))
         return ResultSet(columns=columns, rows=rows, truncated=truncated,
                          elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
 
@@ -277,7 +292,7 @@ def _type_text(sa_type: Any) -> str:
 _PY_TYPES = {bool: "BOOLEAN", int: "INTEGER", float: "FLOAT", str: "TEXT", bytes: "BLOB"}
 
 
-def _value_type(rows: list[list[Any]], index: int) -> str:
+def value_type(rows: list[list[Any]], index: int) -> str:
     for row in rows:
         value = row[index]
         if value is not None:

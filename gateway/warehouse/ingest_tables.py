@@ -15,25 +15,15 @@ bookkeeping tables, so ranges compare the same way on every backend.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, inspect
-
-from gateway.warehouse.naming import INGEST_SCHEMA, SCHEMA_BACKENDS, SHADOW_SCHEMA, ingest_table_name
-
-# Canonical contract type -> (SQLite DDL, PostgreSQL DDL).
-DDL_TYPES: dict[str, tuple[str, str]] = {
-    "INTEGER": ("INTEGER", "INTEGER"),
-    "BIGINT": ("BIGINT", "BIGINT"),
-    "DOUBLE": ("DOUBLE", "DOUBLE PRECISION"),
-    "TEXT": ("TEXT", "TEXT"),
-    "BOOLEAN": ("BOOLEAN", "BOOLEAN"),
-    "TIMESTAMP": ("TIMESTAMP", "TIMESTAMPTZ"),
-    "DATE": ("DATE", "DATE"),
-    "JSON": ("JSON", "JSONB"),
-}
+from gateway.warehouse.contract import Warehouse
+from gateway.warehouse.errors import is_driver_error
+from gateway.warehouse.ingest_dialect import IngestDialect, ingest_dialect
+from gateway.warehouse.naming import INGEST_SCHEMA, SHADOW_SCHEMA, ingest_table_name
 
 
 def quote(name: str) -> str:
@@ -66,46 +56,62 @@ class Names:
 
 
 class IngestTables:
-    """DDL and reads; :class:`gateway.warehouse.writer.IngestWriter` does the writes."""
+    """DDL and reads; :class:`gateway.warehouse.writer.IngestWriter` does the writes.
 
-    def __init__(self, engine: Engine, backend: str) -> None:
-        self.engine = engine
-        self.backend = backend
-        self.names = Names.for_backend(backend)
-        self.pg = backend in SCHEMA_BACKENDS
+    Built lazily per call from the warehouse, so a warehouse that cannot ingest answers
+    ``WAREHOUSE_UNSUPPORTED`` when ingestion is asked for, not when the gateway starts.
+    """
 
-    def raw(self) -> Any:
-        """A raw DBAPI connection (sqlite3 in autocommit mode, or psycopg) and its closer."""
-        proxy = self.engine.raw_connection()
-        conn: Any = proxy.driver_connection
-        if not self.pg:
-            conn.isolation_level = None  # explicit BEGIN IMMEDIATE / COMMIT below
-        return proxy, conn
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self.backend = warehouse.backend
+        self.names = Names.for_backend(warehouse.backend)
+
+    @property
+    def dialect(self) -> IngestDialect:
+        return ingest_dialect(self.warehouse.capabilities.engine, self.backend)
+
+    @contextlib.contextmanager
+    def raw(self, *, writing: bool = True) -> Iterator[tuple[Any, Any]]:
+        """The writer's DBAPI connection and a cursor on it (autocommit off, or explicit
+        transactions where the dialect says so); ``writing=False`` for reads of the bookkeeping,
+        which need not wait for a writer."""
+        with self.warehouse.write_connection(exclusive=writing) as conn:
+            cur = conn.cursor() if hasattr(conn, "cursor") and self.backend != "duckdb" else conn
+            yield conn, cur
+
+    def sql(self, text: str) -> str:
+        return self.dialect.sql(text)
 
     def run_ddl(self, statements: Sequence[str]) -> None:
-        proxy, conn = self.raw()
-        try:
-            cur = conn.cursor()
-            if not self.pg:
-                cur.execute("BEGIN IMMEDIATE")
-            for sql in statements:
-                cur.execute(sql)
-            conn.commit() if self.pg else cur.execute("COMMIT")
-        finally:
-            proxy.close()
+        d = self.dialect
+        with self.raw() as (conn, cur):
+            d.start(cur)
+            try:
+                for sql in statements:
+                    cur.execute(sql)
+            except BaseException:
+                d.rollback(conn, cur)
+                raise
+            d.commit(conn, cur)
 
     def ensure_bookkeeping(self) -> None:
-        n = self.names
-        big = "BIGSERIAL PRIMARY KEY" if self.pg else "INTEGER PRIMARY KEY AUTOINCREMENT"
-        real = "DOUBLE PRECISION" if self.pg else "REAL"
+        n, d = self.names, self.dialect
+        real = d.real
         statements = [f"CREATE SCHEMA IF NOT EXISTS {quote(INGEST_SCHEMA)}",
-                      f"CREATE SCHEMA IF NOT EXISTS {quote(SHADOW_SCHEMA)}"] if self.pg else []
+                      f"CREATE SCHEMA IF NOT EXISTS {quote(SHADOW_SCHEMA)}"] if d.schemas else []
+        serial: dict[str, str] = {}
+        for table in ("landing", "quarantine"):
+            sequence = ingest_table_name(f"{table}_id", self.backend)
+            if d.sequences:
+                statements.append(f"CREATE SEQUENCE IF NOT EXISTS {qualified(sequence)}")
+            serial[table] = d.serial_column(sequence)
         statements += [
-            f"CREATE TABLE IF NOT EXISTS {n.landing} (id {big}, contract_id TEXT NOT NULL, "
+            f"CREATE TABLE IF NOT EXISTS {n.landing} (id {serial['landing']}, contract_id TEXT NOT NULL, "
             f"version INTEGER NOT NULL, run_id TEXT NOT NULL, received_at {real} NOT NULL, "
             "event_time TEXT, record TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {quote('spyne_landing_range')} ON {n.landing} (contract_id, event_time)",
-            f"CREATE TABLE IF NOT EXISTS {n.quarantine} (id {big}, contract_id TEXT NOT NULL, "
+            f"CREATE TABLE IF NOT EXISTS {n.quarantine} (id {serial['quarantine']}, contract_id TEXT NOT NULL, "
             f"version INTEGER NOT NULL, run_id TEXT NOT NULL, received_at {real} NOT NULL, "
             "line_number BIGINT, reason TEXT NOT NULL, raw TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {quote('spyne_quarantine_contract')} ON {n.quarantine} (contract_id, id)",
@@ -113,7 +119,7 @@ class IngestTables:
             f"key TEXT NOT NULL, seen_at {real} NOT NULL, PRIMARY KEY (contract_id, version, key))",
             f"CREATE TABLE IF NOT EXISTS {n.checkpoints} (operation_id TEXT NOT NULL, batch_no INTEGER NOT NULL, "
             "accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, quarantined BIGINT NOT NULL, "
-            f"at {real} NOT NULL, PRIMARY KEY (operation_id, batch_no))",
+            f"\"at\" {real} NOT NULL, PRIMARY KEY (operation_id, batch_no))",
         ]
         self.run_ddl(statements)
 
@@ -121,7 +127,7 @@ class IngestTables:
                       unique_key: bool) -> None:
         """The table a contract version writes to; upsert targets get a unique index on the key."""
         defs = ", ".join(
-            f"{quote(c.name)} {DDL_TYPES[c.type][1 if self.pg else 0]}"
+            f"{quote(c.name)} {self.dialect.types[c.type]}"
             + ("" if c.nullable and c.name not in key else " NOT NULL")
             for c in columns)
         statements = [f"CREATE TABLE {qualified(physical_name)} ({defs})"]
@@ -137,20 +143,12 @@ class IngestTables:
     # --- reads ---------------------------------------------------------------------------
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        proxy, conn = self.raw()
-        try:
-            cur = conn.cursor()
+        with self.raw(writing=False) as (conn, cur):
             cur.execute(self.sql(sql), tuple(params))
             rows = [tuple(r) for r in cur.fetchall()]
-            if self.pg:
+            if not self.dialect.statements:
                 conn.rollback()
             return rows
-        finally:
-            proxy.close()
-
-    def sql(self, text: str) -> str:
-        """Statements are written with ``?`` placeholders; psycopg wants ``%s``."""
-        return text.replace("?", "%s") if self.pg else text
 
     def count(self, physical_name: str) -> int:
         return int(self._fetch(f"SELECT COUNT(*) FROM {qualified(physical_name)}", ())[0][0])
@@ -162,9 +160,13 @@ class IngestTables:
 
     def has_bookkeeping(self) -> bool:
         """Whether the bookkeeping tables exist (the first contract creates them)."""
-        schema, _, name = ingest_table_name("checkpoints", self.backend).rpartition(".")
-        with self.engine.connect() as conn:
-            return bool(inspect(conn).has_table(name, schema=schema or None))
+        try:
+            self._fetch(f"SELECT COUNT(*) FROM {self.names.checkpoints} WHERE 1 = 0", ())
+        except Exception as exc:  # the engine's "no such table", in whichever driver's words
+            if is_driver_error(exc):
+                return False
+            raise
+        return True
 
     def quarantined(self, contract_id: str, run_id: str | None, limit: int) -> list[tuple[Any, ...]]:
         where, params = "contract_id = ?", [contract_id]
@@ -196,16 +198,12 @@ class IngestTables:
 
     def stream_table(self, physical_name: str, chunk: int = 5000) -> Iterator[dict[str, Any]]:
         """Every row of a table as a dict (a backfill source), fetched a chunk at a time."""
-        proxy, conn = self.raw()
-        try:
-            cur = conn.cursor()
+        with self.raw(writing=False) as (conn, cur):
             cur.execute(f"SELECT * FROM {qualified(physical_name)}")
             names = [d[0] for d in cur.description]
             while rows := cur.fetchmany(chunk):
                 yield from (dict(zip(names, r, strict=True)) for r in rows)
-            if self.pg:
+            if not self.dialect.statements:
                 conn.rollback()
-        finally:
-            proxy.close()
 
 

@@ -29,12 +29,28 @@ class AdapterEntry:
     drivers: tuple[str, ...]  # importable modules the adapter needs
     extra: str | None  # the pip extra that installs them; None when they come with the gateway
     url_form: str
+    single_process: bool = False  # a writable file only one process may open (DuckDB)
+
+    def check_workers(self, url: str, workers: int) -> None:
+        """Several server processes on one embedded file: refused at start, saying what works."""
+        read_only = str(make_url(url).query.get("read_only", "")).lower() in {"1", "true", "yes"}
+        if self.single_process and workers > 1 and not read_only:
+            raise WarehouseConfigError(
+                f"{workers} workers cannot share a writable {self.backend} file: {self.backend} lets one "
+                "process write it. Run --workers 1, or add ?read_only=true to SPYNE_WAREHOUSE_URL "
+                "(every worker reads the file; ingestion is then unsupported).")
 
 
 ADAPTERS: tuple[AdapterEntry, ...] = (
     AdapterEntry("sqlite", "sqlite", "SqliteWarehouse", ("sqlite3",), None, "sqlite:///path/to/warehouse.db"),
     AdapterEntry("postgresql", "postgres", "PostgresWarehouse", ("psycopg",), None,
                  "postgresql://user:password@host:5432/database"),
+    AdapterEntry("duckdb", "duckdb", "DuckDBWarehouse", ("duckdb",), "duckdb",
+                 "duckdb:///path/to/warehouse.duckdb", single_process=True),
+    AdapterEntry("mysql", "mysql", "MySqlWarehouse", ("pymysql",), "mysql",
+                 "mysql://user:password@host:3306/database"),
+    AdapterEntry("mariadb", "mysql", "MySqlWarehouse", ("pymysql",), "mysql",
+                 "mariadb://user:password@host:3306/database"),
     AdapterEntry("hive", "spark", "SparkWarehouse", ("pyhive", "thrift", "thrift_sasl", "puresasl"), "spark",
                  "hive://user@host:10000/database"),
 )

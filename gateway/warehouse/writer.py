@@ -26,9 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
-
-from gateway.warehouse.ingest_tables import DDL_TYPES, IngestTables, qualified, quote
+from gateway.warehouse.contract import Warehouse
+from gateway.warehouse.ingest_tables import IngestTables, qualified, quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,39 +74,34 @@ class CheckpointTaken(Exception):
 
 
 class IngestWriter:
-    def __init__(self, engine: Engine, backend: str) -> None:
-        self.tables = IngestTables(engine, backend)
-        self.pg = self.tables.pg
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.tables = IngestTables(warehouse)
         self.names = self.tables.names
 
     # --- entry points (blocking: call through ``Warehouse.run``) -------------------------
 
     def apply(self, spec: TargetSpec, batch: Batch, *, run_id: str,
               checkpoint: tuple[str, int] | None = None) -> BatchOutcome:
-        proxy, conn = self.tables.raw()
-        try:
-            cur = conn.cursor()
-            self._begin(cur)
+        d = self.tables.dialect
+        with self.tables.raw() as (conn, cur):
+            d.start(cur)
             try:
                 outcome = self._apply(cur, spec, batch, run_id, checkpoint)
             except CheckpointTaken:
-                self._rollback(conn, cur)
+                d.rollback(conn, cur)
                 return BatchOutcome(skipped=True)
             except BaseException:
-                self._rollback(conn, cur)
+                d.rollback(conn, cur)
                 raise
-            conn.commit() if self.pg else cur.execute("COMMIT")
+            d.commit(conn, cur)
             return outcome
-        finally:
-            proxy.close()
 
     def simulate(self, spec: TargetSpec, batches: Iterable[Batch], run_id: str = "dry-run") -> BatchOutcome:
         """Apply everything in one transaction, then roll it back: exact estimates."""
         total = BatchOutcome()
-        proxy, conn = self.tables.raw()
-        try:
-            cur = conn.cursor()
-            self._begin(cur)
+        d = self.tables.dialect
+        with self.tables.raw() as (conn, cur):
+            d.start(cur)
             try:
                 for batch in batches:
                     out = self._apply(cur, spec, batch, run_id, None)
@@ -116,10 +110,8 @@ class IngestWriter:
                     total.quarantined += out.quarantined
                     total.conflicts.extend(out.conflicts[:20])
             finally:
-                self._rollback(conn, cur)
+                d.rollback(conn, cur)
             return total
-        finally:
-            proxy.close()
 
     # --- one batch ---------------------------------------------------------------------
 
@@ -158,7 +150,7 @@ class IngestWriter:
     def _claim(self, cur: Any, checkpoint: tuple[str, int], now: float) -> bool:
         # ON CONFLICT DO NOTHING: a second runner learns "already applied" without an error.
         cur.execute(self.tables.sql(
-            f"INSERT INTO {self.names.checkpoints} (operation_id, batch_no, accepted, duplicates, quarantined, at) "
+            f"INSERT INTO {self.names.checkpoints} (operation_id, batch_no, accepted, duplicates, quarantined, \"at\") "
             "VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING"), (*checkpoint, now))
         return bool(cur.rowcount == 1)
 
@@ -175,7 +167,7 @@ class IngestWriter:
             sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in spec.columns if c not in spec.key)
             action = (f"DO UPDATE SET {sets} WHERE excluded.{ev} > t.{ev} "
                       f"OR (excluded.{ev} = t.{ev} AND ({changed}))")
-        if self.pg:
+        if self.tables.dialect.staged_upsert:
             stage = self._stage(cur, spec, batch)
             order = f"{keys}, {quote(spec.event_time)} DESC, spyne_seq DESC" if spec.conflict != "ignore" \
                 else f"{keys}, spyne_seq"
@@ -244,14 +236,11 @@ class IngestWriter:
     def _stage(self, cur: Any, spec: TargetSpec, batch: Batch, with_key: bool = False) -> str:
         """A temporary copy of the batch, numbered by arrival (``spyne_seq``)."""
         name = "spyne_stage"
+        d = self.tables.dialect
         defs = ["spyne_seq BIGINT"] + (["spyne_key TEXT"] if with_key else []) + [
-            f"{quote(c)} {DDL_TYPES[t][1 if self.pg else 0]}" for c, t in zip(spec.columns, spec.types, strict=True)]
-        if self.pg:
-            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
-            cur.execute(f"CREATE TEMP TABLE {name} ({', '.join(defs)}) ON COMMIT DROP")
-        else:
-            cur.execute(f"DROP TABLE IF EXISTS temp.{name}")
-            cur.execute(f"CREATE TEMP TABLE {name} ({', '.join(defs)})")
+            f"{quote(c)} {d.types[t]}" for c, t in zip(spec.columns, spec.types, strict=True)]
+        cur.execute(d.temp_drop.format(name=name))
+        cur.execute(d.temp_table.format(name=name, defs=", ".join(defs)))
         head = ("spyne_seq", "spyne_key") if with_key else ("spyne_seq",)
         rows = ([(i, batch.keys[i], *r) for i, r in enumerate(batch.rows)] if with_key
                 else [(i, *r) for i, r in enumerate(batch.rows)])
@@ -260,20 +249,19 @@ class IngestWriter:
 
     def _copy_or_many(self, cur: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         names = ", ".join(quote(c) for c in columns)
-        if self.pg:
+        bulk = self.tables.dialect.bulk
+        if bulk == "unnest":
+            # DuckDB: one statement per batch, each column bound as one list (executemany is a
+            # round trip per row there: ~1000× slower).
+            if rows:
+                lists = [list(column) for column in zip(*rows, strict=True)]
+                unnested = ", ".join(f"unnest(?) AS c{i}" for i in range(len(columns)))
+                cur.execute(f"INSERT INTO {table} ({names}) SELECT * FROM (SELECT {unnested})", lists)
+        elif bulk == "copy":
             with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-    def _begin(self, cur: Any) -> None:
-        if not self.pg:
-            cur.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
-
-    def _rollback(self, conn: Any, cur: Any) -> None:
-        if self.pg:
-            conn.rollback()
-        else:
-            cur.execute("ROLLBACK")
+            if rows:
+                cur.executemany(self.tables.sql(f"INSERT INTO {table} ({names}) VALUES ({marks})"), rows)

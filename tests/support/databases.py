@@ -30,6 +30,19 @@ def need_postgres() -> str:
     return PG_URL
 
 
+MYSQL_URL = os.environ.get("SPYNE_TEST_MYSQL_URL")
+REQUIRE_MYSQL = os.environ.get("SPYNE_REQUIRE_MYSQL") == "1"
+
+
+def need_mysql() -> str:
+    """The MySQL/MariaDB half: runs when SPYNE_TEST_MYSQL_URL is set; CI requires it."""
+    if not MYSQL_URL:
+        if REQUIRE_MYSQL:
+            pytest.fail("SPYNE_REQUIRE_MYSQL=1 but SPYNE_TEST_MYSQL_URL is not set")
+        pytest.skip("MySQL half: set SPYNE_TEST_MYSQL_URL to run it")
+    return MYSQL_URL
+
+
 def database_url(base: str, name: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 

@@ -8,6 +8,7 @@ configured are skipped — unless the run requires them (CI), where a skip is a 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -19,10 +20,10 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from tests.support.databases import create_pg_database, drop_pg_database
+from tests.support.databases import create_pg_database, drop_pg_database, need_mysql
 from tests.support.pg_warehouse import pg_dsn
 
-ENGINES = ["sqlite", "postgresql"]
+ENGINES = ["sqlite", "postgresql", "duckdb", "mysql"]
 
 # The fixture schema every engine gets: a parent with a primary key, a child with a foreign key.
 SETUP = (
@@ -46,6 +47,8 @@ class LiveWarehouse:
     unreachable: str  # a URL of this engine where nothing answers
     query_url: str | None = None  # the deployment's read-only login, where the engine has one
     after_setup: list[Callable[[], None]] = field(default_factory=list)
+    # Bulk rows (text values, as read from a CSV) into a table: the engine's fastest way in.
+    load: Callable[[str, int, list[list[str]]], None] = lambda _t, _n, _rows: None
     cleanup: list[Callable[[], None]] = field(default_factory=list)
 
     def drop(self) -> None:
@@ -70,9 +73,14 @@ def _sqlite(tmp: Path) -> LiveWarehouse:
             return [tuple(r) for r in conn.execute(sql).fetchall()]
 
     aside = tmp / "warehouse.db.down"
+
+    def load(table: str, width: int, rows: list[list[str]]) -> None:
+        with sqlite3.connect(path) as conn:
+            conn.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * width)})', rows)
+
     return LiveWarehouse("sqlite", f"sqlite:///{path}", admin, direct,
                          down=lambda: path.rename(aside), back=lambda: aside.rename(path),
-                         unreachable=f"sqlite:///{tmp / 'missing' / 'nothing.db'}")
+                         unreachable=f"sqlite:///{tmp / 'missing' / 'nothing.db'}", load=load)
 
 
 def _postgres(_tmp: Path) -> LiveWarehouse:
@@ -109,18 +117,132 @@ def _postgres(_tmp: Path) -> LiveWarehouse:
     def back() -> None:
         on_server(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
+    def load(table: str, _width: int, rows: list[list[str]]) -> None:
+        with psycopg.connect(pg_dsn(url)) as conn, conn.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def drop_role() -> None:
         on_server(f'DROP ROLE IF EXISTS "{role}"')
 
     query_url = make_url(url).set(username=role).render_as_string(hide_password=False)
     live = LiveWarehouse("postgresql", url, admin, direct, down=down, back=back,
                          unreachable="postgresql://nobody@127.0.0.1:1/none", query_url=query_url,
-                         cleanup=[drop_role, lambda: drop_pg_database(url)])
+                         cleanup=[drop_role, lambda: drop_pg_database(url)], load=load)
     live.after_setup.append(grant)
     return live
 
 
-MAKERS: dict[str, Callable[[Path], LiveWarehouse]] = {"sqlite": _sqlite, "postgresql": _postgres}
+def _duckdb(tmp: Path) -> LiveWarehouse:
+    import duckdb
+
+    from gateway.warehouse.adapters.duckdb import FENCE_CONFIG
+
+    path = tmp / "warehouse.duckdb"
+    aside = tmp / "warehouse.duckdb.down"
+
+    def admin(statements: Sequence[str]) -> None:
+        with duckdb.connect(str(path)) as conn:
+            for sql in statements:
+                conn.execute(sql)
+
+    def direct(sql: str) -> list[tuple[Any, ...]]:
+        # The configuration the gateway opens it with: DuckDB shares one instance per file and
+        # configuration in a process, and refuses a second configuration while one is open.
+        with duckdb.connect(str(path), config=dict(FENCE_CONFIG)) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+    def load(table: str, width: int, rows: list[list[str]]) -> None:
+        unnested = ", ".join(f"unnest(?) AS c{i}" for i in range(width))
+        with duckdb.connect(str(path)) as conn:
+            conn.execute(f'INSERT INTO "{table}" SELECT * FROM (SELECT {unnested})',
+                         [list(column) for column in zip(*rows, strict=True)])
+
+    live = LiveWarehouse("duckdb", f"duckdb:///{path}", admin, direct, load=load,
+                         down=lambda: path.rename(aside), back=lambda: aside.rename(path),
+                         unreachable=f"duckdb:///{tmp / 'missing' / 'nothing.duckdb'}?read_only=true")
+    live.after_setup.append(lambda: admin(["CREATE SEQUENCE evil_seq"]))
+    return live
+
+
+def _mysql(_tmp: Path) -> LiveWarehouse:
+    import pymysql
+
+    base = make_url(need_mysql())
+    name = f"spyne_contract_{uuid.uuid4().hex[:10]}"
+    user = f"spyne_r_{uuid.uuid4().hex[:8]}"
+
+    def connect(database: str | None = None) -> Any:
+        return pymysql.connect(host=base.host or "127.0.0.1", port=base.port or 3306,
+                               user=base.username or "root", password=base.password or "",
+                               database=database, autocommit=True)
+
+    def on_server(*statements: str) -> None:
+        conn = connect()
+        try:
+            with conn.cursor() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+        finally:
+            conn.close()
+
+    def admin(statements: Sequence[str]) -> None:
+        conn = connect(name)
+        try:
+            with conn.cursor() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+        finally:
+            conn.close()
+
+    def direct(sql: str) -> list[tuple[Any, ...]]:
+        conn = connect(name)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return [tuple(r) for r in cur.fetchall()]
+        finally:
+            conn.close()
+
+    def load(table: str, width: int, rows: list[list[str]]) -> None:
+        conn = connect(name)
+        try:
+            with conn.cursor() as cur:
+                for start in range(0, len(rows), 5000):
+                    cur.executemany(f"INSERT INTO `{table}` VALUES ({', '.join(['%s'] * width)})",
+                                    rows[start:start + 5000])
+        finally:
+            conn.close()
+
+    def kill_reader() -> None:
+        conn = connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))
+                for (pid,) in cur.fetchall():
+                    with contextlib.suppress(pymysql.MySQLError):
+                        cur.execute(f"KILL {int(pid)}")
+        finally:
+            conn.close()
+
+    def down() -> None:
+        on_server(f"ALTER USER '{user}'@'%' ACCOUNT LOCK")
+        kill_reader()
+
+    on_server(f"CREATE DATABASE `{name}`", f"CREATE USER '{user}'@'%'",
+              f"GRANT SELECT ON `{name}`.* TO '{user}'@'%'")
+    url = base.set(drivername="mysql", database=name).render_as_string(hide_password=False)
+    query_url = base.set(drivername="mysql", database=name, username=user, password=None) \
+        .render_as_string(hide_password=False)
+    return LiveWarehouse("mysql", url, admin, direct, down=down, load=load,
+                         back=lambda: on_server(f"ALTER USER '{user}'@'%' ACCOUNT UNLOCK"),
+                         unreachable="mysql://root@127.0.0.1:1/none", query_url=query_url,
+                         cleanup=[lambda: on_server(f"DROP USER IF EXISTS '{user}'@'%'"),
+                                  lambda: on_server(f"DROP DATABASE IF EXISTS `{name}`")])
+
+
+MAKERS: dict[str, Callable[[Path], LiveWarehouse]] = {"sqlite": _sqlite, "postgresql": _postgres,
+                                                      "duckdb": _duckdb, "mysql": _mysql}
 
 
 @contextmanager

@@ -52,7 +52,45 @@ FENCED: dict[str, tuple[str, ...]] = {
                    "DO $$ BEGIN DELETE FROM orders; END $$"),
 }
 
+FENCED["duckdb"] = (
+    *_WRITES,
+    "SELECT * FROM read_csv('/etc/hostname')",
+    "SELECT * FROM read_parquet('/tmp/spyne_contract_evil.parquet')",
+    f"COPY customers TO '{EVIL_CSV}'",
+    "ATTACH '/tmp/spyne_contract_evil.duckdb' AS evil",
+    "DETACH DATABASE IF EXISTS evil",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET threads = 1",
+    "PRAGMA enable_progress_bar",
+    "USE system.main",
+    "SELECT nextval('evil_seq')",
+    "CHECKPOINT",
+    "EXPORT DATABASE '/tmp/spyne_contract_evil_export'",
+    "SELECT 1; DELETE FROM orders",
+)
+FENCED["mysql"] = (
+    *_WRITES,
+    f"SELECT * FROM customers INTO OUTFILE '{EVIL_CSV}'",
+    "LOAD DATA INFILE '/etc/hostname' INTO TABLE customers",
+    "SET SESSION sql_mode = 'ANSI_QUOTES'",
+    "SET GLOBAL max_connections = 1",
+    "INSTALL SONAME 'ha_blackhole'",
+    "LOCK TABLES customers READ",
+    "FLUSH TABLES",
+    "HANDLER customers OPEN",
+    "DO SLEEP(0)",
+    "SELECT 1; DELETE FROM orders",
+    "CREATE TEMPORARY TABLE evil_temp (a INT)",
+    "GRANT ALL ON *.* TO CURRENT_USER",
+)
+
 RUNAWAY: dict[str, tuple[str, ...]] = {
+    "duckdb": ("SELECT COUNT(*) FROM range(1000000000000)",
+               "SELECT SUM(a.range * b.range) FROM range(1000000) a, range(1000000) b"),
+    "mysql": ("SELECT SLEEP(30)",
+              "SELECT BENCHMARK(10000000000, MD5('x'))"),
     "sqlite": ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n",
                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
                "SELECT COUNT(*) FROM n a, n b, n c, n d, n e, n f, n g"),
@@ -70,7 +108,17 @@ def _postgres_rows(n: int, width: int) -> str:
     return f"SELECT i, repeat('x', {width}) AS v FROM generate_series(1, {n}) AS g(i)"
 
 
-ROWS_OF: dict[str, Callable[[int, int], str]] = {"sqlite": _sqlite_rows, "postgresql": _postgres_rows}
+def _duckdb_rows(n: int, width: int) -> str:
+    return f"SELECT i, repeat('x', {width}) AS v FROM range(1, {n + 1}) AS g(i)"
+
+
+def _mysql_rows(n: int, width: int) -> str:
+    return (f"WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {n}) "
+            f"SELECT i, REPEAT('x', {width}) AS v FROM g")
+
+
+ROWS_OF: dict[str, Callable[[int, int], str]] = {"sqlite": _sqlite_rows, "postgresql": _postgres_rows,
+                                                 "duckdb": _duckdb_rows, "mysql": _mysql_rows}
 
 
 # One call that would build a value past the byte cap: refused before the engine builds it
@@ -87,4 +135,8 @@ STATE_PROBES: dict[str, tuple[str, ...]] = {
     "postgresql": ("SELECT COUNT(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace",
                    "SELECT COUNT(*) FROM pg_extension",
                    "SELECT last_value, is_called FROM evil_seq"),
+    "duckdb": ("SELECT COUNT(*) FROM duckdb_tables()", "SELECT COUNT(*) FROM duckdb_views() WHERE NOT internal",
+               "SELECT COUNT(*) FROM duckdb_databases()", "SELECT COUNT(*) FROM duckdb_indexes()"),
+    "mysql": ("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
+              "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE()"),
 }

@@ -86,3 +86,50 @@ async def test_the_warehouse_query_needs_a_token(sqlite_template: Path, tmp_path
                                          "ingestion", "streamed_reads"]}
     finally:
         await stop_gateway(gw)
+
+
+def _cli(args: list[str], env_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; from gateway.cli import main; sys.exit(main({args!r}))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={"SPYNE_WAREHOUSE_URL": env_url, "PATH": "/usr/bin:/bin",
+                                             "SPYNE_CATALOG_URL": f"sqlite:///{tmp_path / 'c.db'}",
+                                             "PYTHONPATH": str(Path(__file__).parents[2])})
+
+
+def test_several_workers_on_one_writable_duckdb_file_are_refused_at_start(tmp_path: Path) -> None:
+    done = _cli(["serve", "--workers", "2", "--port", "1"], f"duckdb:///{tmp_path / 'w.duckdb'}", tmp_path)
+    assert done.returncode != 0
+    assert "lets one process write it" in done.stderr and "read_only=true" in done.stderr
+
+
+def test_a_duckdb_file_held_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    import duckdb
+
+    from gateway.warehouse.adapters.duckdb import DuckDBLocked, open_duckdb
+
+    path = tmp_path / "held.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+                               "print('open', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(DuckDBLocked, match=f"PID {holder.pid}"):
+            open_duckdb(str(path), read_only=False)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_demo_load_builds_the_demo_in_duckdb(tmp_path: Path) -> None:
+    done = _cli(["migrate"], "sqlite:///unused.db", tmp_path)
+    assert done.returncode == 0, done.stderr
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    done = _cli(["demo", "load", "--warehouse", "duckdb", "--scale", "0.01"], url, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "demo catalog loaded: 6 table versions registered" in done.stdout
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "demo.duckdb"), read_only=True) as conn:
+        tables = {(s, t) for s, t in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        assert ("spyne_shadow", "order_events__v1") in tables and ("main", "orders__v2") in tables
+        assert conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] > 0  # type: ignore[index]

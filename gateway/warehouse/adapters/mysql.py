@@ -1,0 +1,108 @@
+"""MySQL and MariaDB, through PyMySQL (``pip install 'spyne-gateway[mysql]'``).
+
+PyMySQL is pure Python and well kept: it installs anywhere without a C client library, and
+SQLAlchemy's ``mysql+pymysql`` dialect introspects columns, primary and foreign keys.
+
+The read fence: each execution is a ``START TRANSACTION READ ONLY`` (the server refuses writes
+to tables) with the engine's own time limit (MariaDB ``max_statement_time``, MySQL
+``max_execution_time``), one statement per call (PyMySQL sends no multi-statements). DDL would
+commit the transaction implicitly and file functions need the FILE privilege, so the second fence
+is the login: give ``SPYNE_WAREHOUSE_QUERY_URL`` a user with SELECT only, as the contract suite
+does. A statement that returns no rows (``SET``…) may have changed the session: its connection
+is thrown away, not pooled. At the deadline the watchdog sends ``KILL QUERY`` for the
+connection's thread from a separate connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from gateway.errors import WarehouseError
+from gateway.warehouse.contract import Capabilities, Capability
+from gateway.warehouse.engine import SqlWarehouse
+
+CONNECT_TIMEOUT_S = 5
+
+CAPABILITIES = Capabilities(
+    engine="mysql", dialect="mysql", install_extra="mysql",
+    supported=frozenset(Capability) - {Capability.STREAMED_READS, Capability.INGESTION},
+    notes={Capability.READ_ONLY: "START TRANSACTION READ ONLY; a SELECT-only user (query URL)",
+           Capability.STATEMENT_TIMEOUT: "max_statement_time (MariaDB) / max_execution_time (MySQL)",
+           Capability.CANCEL: "watchdog: KILL QUERY from a second connection",
+           Capability.ESTIMATE: "EXPLAIN: rows × filtered over the join"},
+)
+
+
+class MySqlWarehouse(SqlWarehouse):
+    capabilities = CAPABILITIES
+    timeout_messages = ("interrupted", "max_statement_time", "maximum statement execution time")
+
+    def _driver_url(self, url: URL) -> URL:
+        if url.drivername in {"mysql", "mariadb"}:
+            return url.set(drivername=f"{url.drivername}+pymysql")
+        return url
+
+    def _make_admin_engine(self) -> Engine:
+        return create_engine(self._url, pool_pre_ping=True, pool_recycle=3600,
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+
+    def _make_read_engine(self) -> Engine:
+        url = self._query_url or self._url
+        read = create_engine(url, pool_pre_ping=True, pool_recycle=3600,
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT_S}) \
+            if self._query_url else self.engine
+        # KILL QUERY needs a connection of its own: the pool may be all busy with stuck queries.
+        self._killer: Engine = create_engine(url, poolclass=NullPool,
+                                             connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+        return read
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._killer.dispose()
+
+    def _begin_read(self, conn: Connection, timeout_ms: int) -> None:
+        if conn.dialect.is_mariadb:  # type: ignore[attr-defined]
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+        else:
+            conn.exec_driver_sql(f"SET SESSION max_execution_time = {int(timeout_ms)}")
+        conn.exec_driver_sql("START TRANSACTION READ ONLY")
+
+    def _cursor_execute(self, cursor: Any, sql: str) -> None:
+        cursor.execute(sql)
+        if cursor.description is None:
+            # Not a query: whatever it did to the session (SET …) dies with the connection.
+            cursor.connection.close()
+            raise WarehouseError("Only queries that return rows run here.")
+
+    def _end_read(self, conn: Connection) -> None:
+        conn.rollback()
+
+    def _interrupter(self, raw: Any) -> Callable[[], None]:
+        thread_id = int(raw.thread_id())
+
+        def kill() -> None:
+            with self._killer.connect() as conn:
+                conn.execute(text(f"KILL QUERY {thread_id}"))
+
+        return kill
+
+    def text_cast(self, expression: str) -> str:
+        return f"CAST({expression} AS CHAR)"
+
+    def _explain_rows(self, conn: Connection, sql: str) -> int | None:
+        result = conn.exec_driver_sql(f"EXPLAIN {sql}")
+        keys = list(result.keys())
+        if "rows" not in keys:
+            return None
+        estimate = 1.0
+        for row in result.fetchall():
+            record = dict(zip(keys, row, strict=True))
+            rows = float(record.get("rows") or 1)
+            filtered = float(record.get("filtered") or 100) / 100
+            estimate *= max(rows * filtered, 1.0)
+        return int(estimate)
