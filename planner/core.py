@@ -13,6 +13,7 @@ from planner.explain import assumptions
 from planner.guardrails.base import Facts
 from planner.guardrails.registry import run_guardrails
 from planner.joins import JoinInfo
+from planner.locate import locate
 from planner.model import ANALYST_DIALECTS, WAREHOUSE_DIALECTS, JoinUse, Plan, PlanOptions, TableUse
 from planner.parse import parse
 from planner.resolve import Resolution, resolve
@@ -30,8 +31,8 @@ def plan(sql: str, catalog: Catalog, options: PlanOptions = DEFAULT_OPTIONS) -> 
     _check_options(options)
     try:
         return _plan(sql, catalog, options)
-    except PlannerError:
-        raise
+    except PlannerError as error:
+        raise locate(error, sql, options.read_dialect) from None
     except RecursionError:
         raise InvalidSQL("The query is nested too deeply to check; simplify it.", line=1, column=1) from None
     except SqlglotError as e:
