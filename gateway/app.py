@@ -42,6 +42,7 @@ from gateway.services.events import EventsService
 from gateway.services.events_relay import EventRelay
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
+from gateway.services.language import LanguageService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
@@ -68,6 +69,8 @@ def build_services(settings: Settings) -> Services:
         jwks_url=settings.jwks_url, role_claim=settings.role_claim,
     )
     catalog = CatalogService(deps)
+    queries = QueryService(deps, catalog, max_rows=settings.max_rows,
+                           preview_ttl_seconds=settings.preview_ttl_seconds)
     return Services(
         deps=deps,
         verifier=verifier,
@@ -77,13 +80,13 @@ def build_services(settings: Settings) -> Services:
                            initial_mode=settings.initial_mode),
         events=EventsService(deps.events),
         dashboard=DashboardService(deps),
-        queries=QueryService(deps, catalog, max_rows=settings.max_rows,
-                             preview_ttl_seconds=settings.preview_ttl_seconds),
+        queries=queries,
         contracts=ContractsService(deps),
         ingestion=IngestionService(deps),
         replay=ReplayService(deps, archive_dir=settings.archive_dir),
         joins=JoinsService(deps),
         drift=DriftService(deps),
+        language=LanguageService(catalog, queries),
     )
 
 

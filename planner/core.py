@@ -7,6 +7,7 @@ from sqlglot.errors import SqlglotError
 
 from planner.analysis import Analysis, analyse
 from planner.catalog import Catalog
+from planner.columns import check_columns
 from planner.errors import InvalidSQL, PlannerError
 from planner.estimate import estimate
 from planner.explain import assumptions
@@ -50,6 +51,10 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes.
     warehouse_tree = tree.copy()
     analysis = analyse(tree, resolution, catalog)
+    unknown = check_columns(analysis.scopes)
+    if unknown:
+        unknown[0].related = tuple(unknown[1:])
+        raise unknown[0]
     tables = _table_uses(resolution)
     est = estimate(analysis)
     guardrails = run_guardrails(Facts(analysis, est, tables, options.thresholds, dialect))

@@ -31,6 +31,7 @@ class PlannerError(Exception):
         self.message = message
         self.span = span
         self.fixes = fixes
+        self.related: tuple[PlannerError, ...] = ()  # further problems of the same kind, for an IDE
         self.extensions: dict[str, Any] = {k: v for k, v in extensions.items() if v is not None}
 
 

@@ -151,7 +151,8 @@ def _projected(node: exp.Expr, resolution: Resolution) -> tuple[str, ...] | None
     for s in query.selects:
         star = s if isinstance(s, exp.Star) else s.this if isinstance(s, exp.Column) else None
         if not isinstance(star, exp.Star):
-            names.append(s.alias_or_name.lower())
+            # Only aliases and plain columns have a name every warehouse agrees on.
+            names.append(s.alias_or_name.lower() if isinstance(s, exp.Alias | exp.Column) else "")
             continue
         if star.args.get("except_") or star.args.get("replace") or star.args.get("rename"):
             return None

@@ -13,6 +13,7 @@ from gateway.services.drift import DriftService
 from gateway.services.events import EventsService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
+from gateway.services.language import LanguageService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
@@ -34,3 +35,4 @@ class Services:
     replay: ReplayService
     joins: JoinsService
     drift: DriftService
+    language: LanguageService

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.graphql.enums import TableState
+from gateway.graphql.types.language import Diagnostic
 from gateway.services.queries import Preview
 from gateway.services.queries import QueryResult as ResultRecord
 from planner import Explanation, PlannerError
@@ -179,6 +180,8 @@ class QueryValidation:
     valid: bool
     warnings: list[GuardrailFinding]
     errors: list[ValidationIssue]
+    diagnostics: list[Diagnostic] = strawberry.field(
+        description="Every problem at its exact range, with quick fixes: refusals as ERROR, guardrails as WARNING.")
 
 
 @strawberry.input
