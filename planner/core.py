@@ -16,6 +16,7 @@ from planner.guardrails.registry import run_guardrails
 from planner.joins import JoinInfo
 from planner.locate import locate
 from planner.model import ANALYST_DIALECTS, WAREHOUSE_DIALECTS, JoinUse, Plan, PlanOptions, TableUse
+from planner.output import output_columns
 from planner.parse import parse
 from planner.resolve import Resolution, resolve
 from planner.rewrite import rewrite
@@ -74,7 +75,8 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
         warehouse_dialect=options.warehouse_dialect, tables=tables, joins=joins, filters=filters,
         aggregations=aggregations, group_by=group_by,
         assumptions=assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
-        guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap)
+        guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap,
+        columns=output_columns(analysis, dialect))
 
 
 def _check_options(options: PlanOptions) -> None:

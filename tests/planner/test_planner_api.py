@@ -56,7 +56,8 @@ def test_plan_reports_tables_joins_filters_and_aggregations() -> None:
     assert p.aggregations == ("SUM(o.amount)",)
     assert p.group_by == ("c.country",)
     assert "orders resolves to v2 (ACTIVE)" in p.assumptions
-    assert "row cap 10000 applied" in p.assumptions
+    assert ("at most 10,000 rows come back (the row cap); the SQL asks for 10,001 only to tell whether "
+            "there were more") in p.assumptions
     assert any(a.startswith("INNER JOIN drops customers rows") for a in p.assumptions)
     assert p.row_cap == 10_000 and p.estimated_rows is not None and p.estimated_cost_ms is not None
     assert "orders__v2" not in p.analyst_sql and "orders AS o" in p.analyst_sql
