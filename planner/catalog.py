@@ -143,3 +143,15 @@ def visible_tables(catalog: Catalog, may_view_shadow: bool) -> tuple[tuple[Logic
     if memo is not None:
         memo[key] = listing
     return listing
+
+
+def visible_names(catalog: Catalog, may_view_shadow: bool) -> tuple[str, ...]:
+    """The logical names of :func:`visible_tables`, memoised the same way."""
+    memo = getattr(catalog, "_memo", None)
+    key = ("visible names", may_view_shadow)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    names = tuple(table.name for table, _ in visible_tables(catalog, may_view_shadow))
+    if memo is not None:
+        memo[key] = names
+    return names

@@ -14,10 +14,12 @@ whole text. Only what the caller may see is offered: tables and columns come fro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlglot.tokens import Token, TokenType
 
 from planner.catalog import Catalog, LogicalTable, TableVersion, resolved, visible_tables, visible_versions
+from planner.errors import PlannerError
 from planner.functions import functions_for
 from planner.model import PlanOptions
 from planner.positions import Range, offset_of, to_range, tokens
@@ -68,8 +70,10 @@ class Completion:
 @dataclass(frozen=True, slots=True)
 class _InScope:
     alias: str  # lower case, as columns qualify it
-    table: LogicalTable
-    version: TableVersion
+    name: str  # the logical table or the CTE
+    columns: tuple[tuple[str, str | None], ...]  # name, type
+    where: str  # "orders v2", or "CTE recent"
+    table: LogicalTable | None = None  # None for a CTE
 
 
 def complete(sql: str, line: int, column: int, catalog: Catalog, options: PlanOptions) -> Completion:
@@ -80,7 +84,7 @@ def complete(sql: str, line: int, column: int, catalog: Catalog, options: PlanOp
     prefix = sql[start:cursor].lower()
     before = tokens(sql[:start], options.read_dialect)
     everything = tokens(sql, options.read_dialect)
-    scope = _tables_in_scope(everything, catalog, options)
+    scope = _tables_in_scope(everything, catalog, options, sql)
     items: list[CompletionItem] = []
     if before and before[-1].token_type is TokenType.DOT:
         qualifier = before[-2].text.lower() if len(before) > 1 else ""
@@ -89,7 +93,8 @@ def complete(sql: str, line: int, column: int, catalog: Catalog, options: PlanOp
         clause = _clause(before)
         last = before[-1].token_type if before else None
         if last in _JOIN_WORDS or (clause == "from" and last in (TokenType.FROM, TokenType.COMMA)):
-            return _result(sql, start, cursor, prefix, _tables(catalog, options))
+            ctes = [CompletionItem(n, TABLE, n, detail="CTE") for n in _ctes(everything, sql)]
+            return _result(sql, start, cursor, prefix, [*ctes, *_tables(catalog, options)])
         if clause == "start":
             pass
         elif clause in ("on", "where", "select", "group", "order", "having"):
@@ -97,8 +102,7 @@ def complete(sql: str, line: int, column: int, catalog: Catalog, options: PlanOp
                 items.extend(_join_conditions(before, scope, catalog))
             items.extend(c for s in scope for c in _columns(s, qualified=len(scope) > 1))
             if clause != "order" or last is not TokenType.ORDER_BY:
-                items.extend(CompletionItem(f, FUNCTION, f"{f}(", detail="function")
-                             for f in functions_for(options.warehouse_dialect))
+                items.extend(_functions(options.warehouse_dialect))
         items.extend(CompletionItem(k, KEYWORD, k) for k in _KEYWORDS.get(clause, ()))
     return _result(sql, start, cursor, prefix, items)
 
@@ -133,23 +137,36 @@ def _clause(before: list[Token]) -> str:
     return "start"
 
 
+@cache
+def _functions(warehouse: str) -> tuple[CompletionItem, ...]:
+    return tuple(CompletionItem(f, FUNCTION, f"{f}(", detail="function") for f in functions_for(warehouse))
+
+
 def _tables(catalog: Catalog, options: PlanOptions) -> list[CompletionItem]:
-    return [CompletionItem(table.name, TABLE, table.name, detail=f"{shown.state} v{shown.version}",
-                           state=shown.state)
-            for table, shown in visible_tables(catalog, options.may_view_shadow)]
+    memo = getattr(catalog, "_memo", None)
+    key = ("completion tables", options.may_view_shadow)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    items = [CompletionItem(table.name, TABLE, table.name, detail=f"{shown.state} v{shown.version}",
+                            state=shown.state)
+             for table, shown in visible_tables(catalog, options.may_view_shadow)]
+    if memo is not None:
+        memo[key] = items
+    return items
 
 
 def _columns(source: _InScope, qualified: bool) -> list[CompletionItem]:
-    return [CompletionItem(f"{source.alias}.{c.name}" if qualified else c.name, COLUMN,
-                           f"{source.alias}.{c.name}" if qualified else c.name,
-                           detail=f"{c.type} · {source.table.name} v{source.version.version}", type=c.type,
-                           table=source.table.name)
-            for c in source.version.columns]
+    return [CompletionItem(f"{source.alias}.{name}" if qualified else name, COLUMN,
+                           f"{source.alias}.{name}" if qualified else name,
+                           detail=f"{type_ or '?'} · {source.where}", type=type_, table=source.name)
+            for name, type_ in source.columns]
 
 
-def _tables_in_scope(found: list[Token], catalog: Catalog, options: PlanOptions) -> list[_InScope]:
-    """Catalog tables named right after FROM, JOIN or a comma in a FROM clause, with their aliases."""
+def _tables_in_scope(found: list[Token], catalog: Catalog, options: PlanOptions, sql: str) -> list[_InScope]:
+    """Tables named right after FROM, JOIN or a comma in a FROM clause, with their aliases: catalog
+    tables the caller may see, and CTEs (their columns are those of their query, planned)."""
     pins = {p.table.lower(): p.version for p in options.pins}
+    ctes = _ctes(found, sql)
     scope: list[_InScope] = []
     in_from = False
     for i, token in enumerate(found):
@@ -166,21 +183,55 @@ def _tables_in_scope(found: list[Token], catalog: Catalog, options: PlanOptions)
         if i + 2 < len(found) and found[i + 2].token_type is TokenType.DOT:
             continue  # schema-qualified: never a logical table
         name = found[i + 1].text.lower()
-        table = catalog.table(name)
-        versions = visible_versions(table, options.may_view_shadow) if table is not None else ()
-        if table is None or not versions:
-            continue
-        version = _version(versions, pins.get(name))
-        if version is None:
-            continue
         alias = name
         j = i + 2
         if j < len(found) and found[j].token_type is TokenType.ALIAS:
             j += 1
         if j < len(found) and found[j].token_type in (TokenType.VAR, TokenType.IDENTIFIER):
             alias = found[j].text.lower()
-        scope.append(_InScope(alias, table, version))
+        if name in ctes:
+            columns = _cte_columns(ctes[name], catalog, options)
+            scope.append(_InScope(alias, name, columns, f"CTE {name}"))
+            continue
+        table = catalog.table(name)
+        versions = visible_versions(table, options.may_view_shadow) if table is not None else ()
+        version = _version(versions, pins.get(name)) if table is not None and versions else None
+        if table is None or version is None:
+            continue
+        scope.append(_InScope(alias, table.name, tuple((c.name, c.type) for c in version.columns),
+                              f"{table.name} v{version.version}", table))
     return scope
+
+
+def _ctes(found: list[Token], sql: str) -> dict[str, str]:
+    """``name AS (query)`` of every WITH clause: each CTE's name and the text of its query."""
+    ctes: dict[str, str] = {}
+    in_with = False
+    for i, token in enumerate(found):
+        if token.token_type is TokenType.WITH:
+            in_with = True
+        if not in_with or token.token_type is not TokenType.ALIAS or i == 0 or i + 1 >= len(found):
+            continue
+        if found[i + 1].token_type is not TokenType.L_PAREN:
+            continue
+        depth, end = 0, None
+        for k in range(i + 1, len(found)):
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(found[k].token_type, 0)
+            if depth == 0:
+                end = k
+                break
+        if end is not None:
+            ctes[found[i - 1].text.lower()] = sql[found[i + 1].end + 1:found[end].start]
+    return ctes
+
+
+def _cte_columns(query: str, catalog: Catalog, options: PlanOptions) -> tuple[tuple[str, str | None], ...]:
+    from planner.core import plan  # the CTE is planned like any query: with the same visibility
+
+    try:
+        return tuple((c.name, c.type) for c in plan(query, catalog, options).columns)
+    except PlannerError:
+        return ()
 
 
 def _version(versions: tuple[TableVersion, ...], pinned: int | None) -> TableVersion | None:
@@ -192,15 +243,16 @@ def _version(versions: tuple[TableVersion, ...], pinned: int | None) -> TableVer
 
 def _join_conditions(before: list[Token], scope: list[_InScope], catalog: Catalog) -> list[CompletionItem]:
     """After ``JOIN t [alias] ON``: each accepted join between t and a table before it."""
-    if len(scope) < 2:
+    tables = [s for s in scope if s.table is not None]
+    if len(tables) < 2 or tables[-1] is not scope[-1]:
         return []
     right = scope[-1]
     items: list[CompletionItem] = []
     for join in catalog.accepted_joins():
-        for left in scope[:-1]:
-            if {join.left_table, join.right_table} != {left.table.name, right.table.name}:
+        for left in tables[:-1]:
+            if {join.left_table, join.right_table} != {left.name, right.name}:
                 continue
-            if join.left_table == left.table.name:
+            if join.left_table == left.name:
                 pairs = zip(join.left_columns, join.right_columns, strict=False)
                 text = " AND ".join(f"{left.alias}.{a} = {right.alias}.{b}" for a, b in pairs)
             else:

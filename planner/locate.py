@@ -8,13 +8,22 @@ error's ``extensions`` get ``line``/``column`` (where it starts) and ``endLine``
 
 from __future__ import annotations
 
+import re
+
 from planner.errors import InvalidSQL, PlannerError
 from planner.positions import Fix, Span, syntax_error_span, to_range
+
+_INCOMPLETE = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*\.(\w+)'>")
 
 
 def locate(error: PlannerError, sql: str, dialect: str) -> PlannerError:
     """The same error, placed (idempotent: a located error keeps its span)."""
     span = error.span
+    incomplete = _INCOMPLETE.search(error.message)
+    if incomplete and isinstance(error, InvalidSQL):
+        # sqlglot's wording names its own classes ("Required keyword: 'this' missing for <class …Where>").
+        error.message = f"Syntax error: the {incomplete.group(1).upper()} clause is incomplete; finish it or remove it."
+        error.args = (error.message,)
     if span is None and isinstance(error, InvalidSQL) and error.line is not None and error.column is not None \
             and sql.strip():
         span, keyword = syntax_error_span(sql, dialect, error.line, error.column)

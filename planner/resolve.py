@@ -10,14 +10,14 @@ to probe.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from sqlglot import exp
 
-from planner.catalog import DEPRECATED, Catalog, TableVersion, resolved, visible_tables, visible_versions
+from planner.catalog import DEPRECATED, Catalog, TableVersion, resolved, visible_names, visible_versions
 from planner.errors import NotAQuery, TableNotFound, TableNotQueryable
 from planner.model import Pin, PlanOptions
+from planner.nearest import nearest
 from planner.positions import Fix, Span, node_span
 
 
@@ -99,8 +99,7 @@ def _name_span(node: exp.Table) -> Span | None:
 
 def nearest_tables(typed: str, catalog: Catalog, may_view_shadow: bool, n: int = 3) -> list[str]:
     """The logical names closest to ``typed`` among those the caller may see; never another."""
-    names = [table.name for table, _ in visible_tables(catalog, may_view_shadow)]
-    return difflib.get_close_matches(typed.lower(), names, n=n, cutoff=0.6)
+    return nearest(typed.lower(), visible_names(catalog, may_view_shadow), n=n)
 
 
 def not_found(node: exp.Table, catalog: Catalog, may_view_shadow: bool) -> TableNotFound:

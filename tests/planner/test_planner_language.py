@@ -94,3 +94,17 @@ def test_format_refuses_what_does_not_parse_with_its_place() -> None:
     with pytest.raises(InvalidSQL) as caught:
         format_sql("SELECT a FROM t WHER x = 1", "sqlite")
     assert caught.value.extensions["column"] == 17 and caught.value.extensions["suggestions"] == ["WHERE"]
+
+
+def test_cte_is_offered_as_a_table_and_its_columns_come_from_its_query() -> None:
+    sql = "WITH recent AS (SELECT o_id, amount * 2 AS doubled FROM orders) SELECT r. FROM recent r"
+    items = complete(sql, 1, sql.index("r. ") + 3, SHOP, PlanOptions()).items
+    assert [(i.label, i.type) for i in items] == [("o_id", "INTEGER"), ("doubled", None)]
+    assert _labels("WITH recent AS (SELECT 1 AS a) SELECT * FROM re", PlanOptions()) == ["recent", "regions"]
+
+
+def test_cte_over_a_shadow_table_gives_no_columns_to_whoever_may_not_see_it() -> None:
+    sql = "WITH d AS (SELECT * FROM drafts) SELECT x. FROM d x"
+    assert complete(sql, 1, sql.index("x. ") + 3, SHOP, PlanOptions()).items == ()
+    pinned = PlanOptions(may_view_shadow=True, pins=(Pin("drafts", 1),))  # as a preview needs it pinned
+    assert [i.label for i in complete(sql, 1, sql.index("x. ") + 3, SHOP, pinned).items] == ["id", "body"]
