@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -50,7 +51,7 @@ from gateway.services.users import UsersService
 from gateway.settings import Settings
 from gateway.store.engine import create_catalog_engine, create_sync_catalog_engine, migrations_current
 from gateway.store.unit_of_work import UnitOfWorkFactory
-from gateway.warehouse.engine import Warehouse
+from gateway.warehouse.registry import open_warehouse
 
 log = logging.getLogger("spyne")
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_services", "create_app"]
@@ -58,8 +59,8 @@ __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_se
 
 def build_services(settings: Settings) -> Services:
     engine = create_catalog_engine(settings.catalog_url)
-    warehouse = Warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
-                          query_url=settings.warehouse_query_url)
+    warehouse = open_warehouse(settings.warehouse_url, statement_timeout_ms=settings.statement_timeout_ms,
+                               query_url=settings.warehouse_query_url, max_result_bytes=settings.max_result_bytes)
     deps = ServiceDeps(uow=UnitOfWorkFactory(engine, create_sync_catalog_engine(settings.catalog_url)),
                        warehouse=warehouse)
     EventRelay(deps.uow, deps.events)  # live events reach every worker through the catalog's outbox
@@ -71,6 +72,7 @@ def build_services(settings: Settings) -> Services:
     catalog = CatalogService(deps)
     queries = QueryService(deps, catalog, max_rows=settings.max_rows,
                            preview_ttl_seconds=settings.preview_ttl_seconds)
+    ingestion = IngestionService(deps, lease_seconds=settings.ingest_lease_seconds)
     return Services(
         deps=deps,
         verifier=verifier,
@@ -82,8 +84,8 @@ def build_services(settings: Settings) -> Services:
         dashboard=DashboardService(deps),
         queries=queries,
         contracts=ContractsService(deps),
-        ingestion=IngestionService(deps),
-        replay=ReplayService(deps, archive_dir=settings.archive_dir),
+        ingestion=ingestion,
+        replay=ReplayService(deps, archive_dir=settings.archive_dir, liveness=ingestion.liveness),
         joins=JoinsService(deps),
         drift=DriftService(deps),
         language=LanguageService(catalog, queries),
@@ -183,24 +185,30 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         except Exception as exc:
             checks["warehouse"] = f"unreachable: {type(exc).__name__}"
         try:
-            import asyncio
-
             current = await asyncio.to_thread(migrations_current, settings.catalog_url)
             checks["migrations"] = "current" if current else "pending: run `spyne migrate`"
         except Exception as exc:
             checks["migrations"] = f"unknown: {type(exc).__name__}"
         ready = checks == {"catalog": "ok", "warehouse": "ok", "migrations": "current"}
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        found = services.warehouse()
+        warehouse = {"engine": found.engine, "dialect": found.dialect, "capabilities": found.names()}
+        return JSONResponse({"ready": ready, "checks": checks, "warehouse": warehouse},
+                            status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging()
         await services.users.ensure_mode()
         await services.verifier.warm_up()
+        # Runs a killed predecessor left RUNNING are closed now, then every lease period.
+        watcher = asyncio.create_task(services.ingestion.liveness.watch())
         # Everything imported so far lives for the whole process: keep the GC from scanning it.
         gc.collect()
         gc.freeze()
         yield
+        watcher.cancel()
+        # Streams the grace period cut off are writing their INTERRUPTED ending: let them finish.
+        await services.ingestion.liveness.drain(timeout=5.0)
         mark_worker_exit()
         services.deps.warehouse.dispose()
         await services.deps.uow.dispose()

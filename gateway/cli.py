@@ -72,13 +72,22 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.warehouse.registry import WarehouseConfigError, adapter_for
+
     settings = _settings()
+    try:  # refuse to start on a warehouse no adapter can serve, naming what to install
+        adapter_for(settings.warehouse_url)
+    except WarehouseConfigError as exc:
+        return fail(str(exc))
     if args.demo:
         _print_demo_tokens(settings, args.host, args.port)
     if args.workers > 1:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_multiproc_dir()))
+    # On SIGTERM/SIGINT uvicorn stops accepting connections, lets requests in flight finish for
+    # up to the grace period, then cancels what is left (README, "Shutting down").
     uvicorn.run("gateway.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level="info", access_log=False, factory=False)
+                log_level="info", access_log=False, factory=False,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
     return 0
 
 

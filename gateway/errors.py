@@ -15,6 +15,8 @@
     ├── DriftBreaking                 DRIFT_BREAKING
     ├── InvalidInput                  INVALID_INPUT
     ├── WarehouseError                WAREHOUSE_ERROR
+    ├── WarehouseUnsupported          WAREHOUSE_UNSUPPORTED (the configured warehouse lacks the
+    │                                 capability asked for; extensions name both)
     ├── Timeout                       TIMEOUT
     └── CatalogUnavailable            CATALOG_UNAVAILABLE (beyond API.md's list: the catalog
                                       database cannot be reached; retry later)
@@ -94,6 +96,10 @@ class InvalidInput(GatewayError):
 
 class WarehouseError(GatewayError):
     code = "WAREHOUSE_ERROR"
+
+
+class WarehouseUnsupported(GatewayError):
+    code = "WAREHOUSE_UNSUPPORTED"
 
 
 class Timeout(GatewayError):

@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class RunStatus(StrEnum):
+    """The states of an ingestion run (``ingestionRuns { status }``).
+
+    RUNNING      landing batches; its process renews ``heartbeat_at`` (see
+                 ``gateway.services.ingestion_runs``)
+    SUCCEEDED    every batch was applied
+    FAILED       it stopped on an error (a warehouse failure, the mode switched to READ_ONLY)
+    INTERRUPTED  its process died mid-run (killed, crashed, host lost); closed by reconciliation
+                 with the counts its committed batches hold
+    """
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +148,8 @@ class RunRecord:
     quarantined: int
     errors: tuple[str, ...]
     operation_id: str | None
+    owner: str | None = None  # host:pid:process start of the process landing it
+    heartbeat_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

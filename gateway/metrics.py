@@ -31,6 +31,9 @@ INGESTION_ROWS = Counter(
 INGESTION_SLA_SECONDS = Gauge(
     "spyne_ingestion_sla_seconds", "The contract's freshness SLA (maxLagSeconds); alerts compare the lag to it.",
     ["contract_id"], multiprocess_mode="max")
+INGESTION_RUNS = Counter(
+    "spyne_ingestion_runs", "Ingestion runs ended, by status (SUCCEEDED, FAILED, INTERRUPTED).",
+    ["contract_id", "status"])
 REPLAY_COUNT = Counter("spyne_replay_count", "Replays carried out.", ["contract_id"])
 BACKFILL_ROWS = Counter("spyne_backfill_rows", "Rows written by backfills.", ["contract_id"])
 

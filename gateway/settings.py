@@ -29,12 +29,17 @@ class Settings:
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
     statement_timeout_ms: int = 30_000
+    max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
     max_aliases: int = 30
     role_cache_seconds: float = 2.0
     archive_dir: str = f"{STATE_DIR}/archive"
+    # An ingestion run whose heartbeat is older than this is a dead process's (ingestion_runs.py).
+    ingest_lease_seconds: int = 60
+    # `spyne serve`: how long requests in flight may finish after SIGTERM/SIGINT.
+    shutdown_grace_seconds: int = 30
 
     @property
     def oidc_enabled(self) -> bool:
@@ -104,5 +109,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
+        max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,
+        ingest_lease_seconds=max(1, integer("SPYNE_INGEST_LEASE_S", defaults.ingest_lease_seconds)),
+        shutdown_grace_seconds=max(0, integer("SPYNE_SHUTDOWN_GRACE_S", defaults.shutdown_grace_seconds)),
     )

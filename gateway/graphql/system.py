@@ -7,7 +7,7 @@ import strawberry
 from gateway.domain import Capability
 from gateway.graphql.directives import guarded, guarded_mutation
 from gateway.graphql.enums import Role, SystemMode
-from gateway.graphql.types.system import AuditConnection, AuditEvent, Me, User
+from gateway.graphql.types.system import AuditConnection, AuditEvent, Me, User, Warehouse
 
 
 @strawberry.type
@@ -22,6 +22,14 @@ class SystemQuery:
     async def system_mode(self, info: strawberry.Info) -> SystemMode:
         info.context.require_principal()
         return await info.context.services.users.mode()
+
+    @strawberry.field(description="The configured warehouse and what it can do: introspection, "
+                                  "read_only, row_cap, byte_cap, statement_timeout, cancel, estimate, "
+                                  "column_stats, join_stats, ingestion, streamed_reads.")
+    async def warehouse(self, info: strawberry.Info) -> Warehouse:
+        info.context.require_principal()
+        found = info.context.services.warehouse()
+        return Warehouse(engine=found.engine, dialect=found.dialect, capabilities=found.names())
 
     @guarded(Capability.VIEW_AUDIT, description="The append-only audit log, newest first.")
     async def audit_log(self, info: strawberry.Info, actor: str | None = None, entity: str | None = None,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from gateway.records import NewAuditEvent, Principal
 from gateway.services.events import EventBus
 from gateway.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from gateway.warehouse.engine import Warehouse
+from gateway.warehouse.contract import Warehouse
 
 
 def utc_now() -> datetime:

@@ -18,6 +18,7 @@ from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
 from gateway.services.users import UsersService
+from gateway.warehouse.contract import Capabilities
 
 
 @dataclass
@@ -36,3 +37,7 @@ class Services:
     joins: JoinsService
     drift: DriftService
     language: LanguageService
+
+    def warehouse(self) -> Capabilities:
+        """What the configured warehouse is and can do (GraphQL ``warehouse``, ``/readyz``)."""
+        return self.deps.warehouse.capabilities

@@ -23,6 +23,7 @@ from gateway.services.contract_rules import validate_contract
 from gateway.services.drift_reports import publish as publish_drift
 from gateway.services.drift_reports import record_contract_drift
 from gateway.store.unit_of_work import UnitOfWork
+from gateway.warehouse.contract import Capability as WarehouseCapability
 from gateway.warehouse.ingest_tables import IngestTables, TargetColumn
 from gateway.warehouse.naming import shadow_physical_name
 
@@ -89,6 +90,7 @@ class ContractsService:
 
     async def register(self, principal: Principal, data: dict[str, Any]) -> ContractView:
         require(principal, Capability.CREATE_CONTRACT)
+        self._deps.warehouse.require(WarehouseCapability.INGESTION)
         async with self._deps.uow() as uow:
             await check_mode(uow, Capability.CREATE_CONTRACT)
         spec = validate_contract(data)

@@ -98,6 +98,20 @@ def lag_panel(lags: list[ContractLag] | None, now: datetime) -> Panel:
                  summary=f"{late} of {len(bars)} contracts past their SLA")
 
 
+RUN_TONES = {"SUCCEEDED": "ok", "RUNNING": "info", "FAILED": "bad", "INTERRUPTED": "bad"}
+
+
+def runs_panel(counts: Counter[str] | None) -> Panel:
+    base = Panel("ingestion_runs", "Ingestion runs by status", "runs")
+    if not counts:
+        return _empty(base)
+    labels = [*RUN_TONES, *sorted(set(counts) - set(RUN_TONES))]
+    bars = tuple(Bar(s, float(counts.get(s, 0)), tone=RUN_TONES.get(s, "info")) for s in labels)
+    return Panel(base.key, base.title, base.unit, bars=bars,
+                 summary=f"{counts.get('INTERRUPTED', 0)} interrupted, {counts.get('FAILED', 0)} failed "
+                         f"of {sum(counts.values())}")
+
+
 def drift_panel(counts: Counter[str] | None) -> Panel:
     base = Panel("drift", "Drift reports by severity", "reports")
     if not counts:
@@ -209,6 +223,7 @@ class DashboardService:
         since = now - timedelta(days=window_days)
         lags = await self._read("contracts", lambda r: r.contract_lags())
         drift = await self._read("drift_reports", lambda r: r.drift_by_severity())
+        runs = await self._read("ingestion_runs", lambda r: r.runs_by_status(since))
         previews = await self._read("query_previews", lambda r: r.previews_since(since))
         executions = await self._read("query_executions", lambda r: r.executions_since(since))
         promotions = await self._read("promotions", lambda r: r.promotions_since(since)) or []
@@ -216,6 +231,7 @@ class DashboardService:
         recent = await self._read("audit_events", lambda r: r.recent_audit()) or []
         panels = (
             lag_panel(lags, now),
+            runs_panel(runs),
             drift_panel(drift),
             join_panel(executions),
             conversion_panel(previews, executions, now, window_days),

@@ -28,8 +28,10 @@ from gateway.services.base import ServiceDeps, audit, aware
 from gateway.services.contracts import check_mode
 from gateway.services.events import backfill_progress_event
 from gateway.services.ingestion import Target, load_target, new_id
+from gateway.services.ingestion_runs import RunLiveness
 from gateway.services.ingestion_validate import UNPARSED, RecordValidator, canonical_time, target_spec
 from gateway.services.visibility import resolved_version
+from gateway.warehouse.contract import Capability as WarehouseCapability
 from gateway.warehouse.writer import Batch, IngestWriter, TargetSpec
 
 STRATEGIES = ("IDEMPOTENCY_KEY", "CONTRACT")
@@ -92,10 +94,11 @@ class Plan:
 
 
 class ReplayService:
-    def __init__(self, deps: ServiceDeps, archive_dir: str) -> None:
+    def __init__(self, deps: ServiceDeps, archive_dir: str, liveness: RunLiveness | None = None) -> None:
         self._deps = deps
         self.archive_dir = archive_dir
         self.writer = IngestWriter(deps.warehouse.engine, deps.warehouse.backend)
+        self.liveness = liveness or RunLiveness(deps)
 
     # --- dry runs ------------------------------------------------------------------------
 
@@ -119,6 +122,7 @@ class ReplayService:
     async def _dry_run(self, principal: Principal, kind: str, contract_id: str, params: dict[str, Any],
                        preview_rows: int) -> OperationPreview:
         require(principal, Capability.REPLAY)
+        self._deps.warehouse.require(WarehouseCapability.INGESTION)
         if params["start"] >= params["end"]:
             raise InvalidInput("timeRange.start must be before timeRange.end.")
         if params["dedupe_strategy"] not in STRATEGIES:
@@ -250,7 +254,10 @@ class ReplayService:
             if op.run_id is None:
                 await uow.ingestion.start_run(run_id, op.contract_id, op.version, op.kind,
                                               "landing" if op.kind == "REPLAY" else plan.source.kind.lower()
-                                              if plan.source else "file", principal.email, now, op.id)
+                                              if plan.source else "file", principal.email, now, op.id,
+                                              owner=self.liveness.owner)
+            else:  # a resumed run (INTERRUPTED, or RUNNING) is this process's now
+                await uow.ingestion.progress_run(run_id, None, now, self.liveness.owner)
             await audit(uow, principal, "confirmOperation", "operation", op.id, now,
                         before={"status": op.status}, after={"status": "RUNNING", "runId": run_id})
             await uow.commit()
@@ -263,9 +270,10 @@ class ReplayService:
                 loop.call_soon_threadsafe(self._announce, op, plan, step.rows_done, step.batches_done,
                                           principal.email)
 
-        batches, resumed, newest = await self._deps.warehouse.run(
-            lambda: self._execute(plan, op.id, run_id, int(op.params.get("landing_max_id") or 0), on_batch,
-                                  stop_after_batches))
+        async with self.liveness.landing(run_id):
+            batches, resumed, newest = await self._deps.warehouse.run(
+                lambda: self._execute(plan, op.id, run_id, int(op.params.get("landing_max_id") or 0), on_batch,
+                                      stop_after_batches))
         totals = await self._deps.warehouse.run(lambda: self.writer.tables.checkpoints(op.id))
         counts = Counts(sum(t[0] for t in totals.values()), sum(t[1] for t in totals.values()),
                         sum(t[2] for t in totals.values()))

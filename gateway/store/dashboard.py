@@ -68,6 +68,16 @@ class DashboardRepository:
         rows = (await self._session.execute(query)).all()
         return [ContractLag(r[0], _dt(r[1]), _dt(r[2]), _json(r[3])) for r in rows]
 
+    async def runs_by_status(self, since: datetime) -> Counter[str] | None:
+        """Ingestion runs started since ``since``, by status (INTERRUPTED ones included)."""
+        if not await self.has("ingestion_runs"):
+            return None
+        runs = table("ingestion_runs", column("status"), column("started_at", DateTime(timezone=True)))
+        rows = (await self._session.execute(
+            select(runs.c.status, func.count()).where(runs.c.started_at >= since)
+            .group_by(runs.c.status))).all()
+        return Counter({str(status): int(count) for status, count in rows})
+
     # --- drift ---------------------------------------------------------------------------
 
     async def drift_by_severity(self) -> Counter[str] | None:

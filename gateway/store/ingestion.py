@@ -16,6 +16,7 @@ from gateway.ingestion_records import (
     Counts,
     OperationRecord,
     RunRecord,
+    RunStatus,
     Semantics,
     Sla,
 )
@@ -41,7 +42,7 @@ def _run(row: IngestionRunRow) -> RunRecord:
                      source=row.source, actor=row.actor, status=row.status, started_at=row.started_at,
                      finished_at=row.finished_at, accepted=row.accepted, duplicates=row.duplicates,
                      quarantined=row.quarantined, errors=tuple(row.errors or ()),
-                     operation_id=row.operation_id)
+                     operation_id=row.operation_id, owner=row.owner, heartbeat_at=row.heartbeat_at)
 
 
 def _operation(row: IngestionOperationRow) -> OperationRecord:
@@ -101,19 +102,52 @@ class IngestionRepository:
     # --- runs ----------------------------------------------------------------------------
 
     async def start_run(self, run_id: str, contract_id: str, version: int, kind: str, source: str,
-                        actor: str, at: datetime, operation_id: str | None = None) -> None:
+                        actor: str, at: datetime, operation_id: str | None = None,
+                        owner: str | None = None) -> None:
         self._session.add(IngestionRunRow(
             id=run_id, contract_id=contract_id, version=version, kind=kind, source=source, actor=actor,
-            status="RUNNING", started_at=at, accepted=0, duplicates=0, quarantined=0, errors=[],
-            operation_id=operation_id))
+            status=RunStatus.RUNNING.value, started_at=at, accepted=0, duplicates=0, quarantined=0, errors=[],
+            operation_id=operation_id, owner=owner, heartbeat_at=at))
         await self._session.flush()
 
     async def finish_run(self, run_id: str, counts: Counts, status: str, at: datetime) -> None:
         await self._session.execute(
             update(IngestionRunRow).where(IngestionRunRow.id == run_id)
             .values(accepted=counts.accepted, duplicates=counts.duplicates, quarantined=counts.quarantined,
-                    errors=list(counts.errors), status=status, finished_at=at)
+                    errors=list(counts.errors), status=status, finished_at=at, heartbeat_at=at)
             .execution_options(synchronize_session=False))
+
+    async def progress_run(self, run_id: str, counts: Counts | None, at: datetime, owner: str) -> None:
+        """The counts so far (after a batch) and a heartbeat; a run that another process took for
+        dead (it could not reach the catalog for longer than the lease) is RUNNING again."""
+        values: dict[str, Any] = {"heartbeat_at": at, "owner": owner, "status": RunStatus.RUNNING.value,
+                                  "finished_at": None}
+        if counts is not None:
+            values.update(accepted=counts.accepted, duplicates=counts.duplicates,
+                          quarantined=counts.quarantined, errors=list(counts.errors))
+        await self._session.execute(
+            update(IngestionRunRow)
+            .where(IngestionRunRow.id == run_id,
+                   IngestionRunRow.status.in_((RunStatus.RUNNING.value, RunStatus.INTERRUPTED.value)))
+            .values(**values).execution_options(synchronize_session=False))
+
+    async def running_runs(self, limit: int = 1000) -> list[RunRecord]:
+        rows = (await self._session.scalars(
+            select(IngestionRunRow).where(IngestionRunRow.status == RunStatus.RUNNING.value)
+            .order_by(IngestionRunRow.started_at).limit(limit))).all()
+        return [_run(r) for r in rows]
+
+    async def interrupt_run(self, run: RunRecord, counts: Counts, at: datetime) -> bool:
+        """RUNNING -> INTERRUPTED, if nobody closed or took over the run since it was read."""
+        seen = (IngestionRunRow.owner == run.owner if run.owner is not None
+                else IngestionRunRow.owner.is_(None))
+        result = await self._session.execute(
+            update(IngestionRunRow)
+            .where(IngestionRunRow.id == run.id, IngestionRunRow.status == RunStatus.RUNNING.value, seen)
+            .values(accepted=counts.accepted, duplicates=counts.duplicates, quarantined=counts.quarantined,
+                    errors=list(counts.errors), status=RunStatus.INTERRUPTED.value, finished_at=at)
+            .execution_options(synchronize_session=False))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         row = await self._session.get(IngestionRunRow, run_id, populate_existing=True)

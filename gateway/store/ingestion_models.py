@@ -48,7 +48,8 @@ class ContractVersionRow(Base):
 
 class IngestionRunRow(Base):
     __tablename__ = "ingestion_runs"
-    __table_args__ = (Index("ix_ingestion_runs_contract", "contract_id", "started_at"),)
+    __table_args__ = (Index("ix_ingestion_runs_contract", "contract_id", "started_at"),
+                      Index("ix_ingestion_runs_status", "status"))
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     contract_id: Mapped[str] = mapped_column(String(255))
@@ -56,7 +57,7 @@ class IngestionRunRow(Base):
     kind: Mapped[str] = mapped_column(String(16))  # INGEST, REPLAY, BACKFILL
     source: Mapped[str] = mapped_column(String(32))  # graphql, ndjson, landing, file, table
     actor: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16))  # RUNNING, SUCCEEDED, FAILED
+    status: Mapped[str] = mapped_column(String(16))  # gateway.ingestion_records.RunStatus
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     accepted: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -64,6 +65,9 @@ class IngestionRunRow(Base):
     quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     operation_id: Mapped[str | None] = mapped_column(String(64))
+    # Liveness (migration 0007): the process landing the run, and when it last said so.
+    owner: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IngestionOperationRow(Base):

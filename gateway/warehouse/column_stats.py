@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 
-from gateway.warehouse.engine import Warehouse, quote_physical
+from gateway.warehouse.contract import Warehouse, quote_physical
 from planner.drift import ColumnStats, minhash
 
 SAMPLE_ROWS = 10_000
@@ -39,16 +39,6 @@ class Measure(Enum):
 
 def _quoter(warehouse: Warehouse) -> Callable[[str], str]:
     return warehouse.engine.dialect.identifier_preparer.quote  # type: ignore[no-any-return]
-
-
-def _scale_sql(col: str, backend: str) -> str:
-    if backend == "postgresql":
-        return f"MAX(SCALE(CAST({col} AS NUMERIC)))"
-    # SQLite: digits after the point of the value's text; an exponent form over-counts, which
-    # errs towards "does not fit" — the safe side for a gate.
-    text = f"CAST({col} AS TEXT)"
-    return (f"MAX(CASE WHEN INSTR({text}, '.') > 0 THEN LENGTH({text}) - INSTR({text}, '.') "
-            f"ELSE 0 END)")
 
 
 def _number(value: object) -> int | float | Decimal | None:
@@ -72,9 +62,9 @@ async def measure_exact(warehouse: Warehouse, physical_name: str,
         start = len(parts)
         parts.append(f"COUNT({col})")
         if measure is Measure.NUMBER:
-            parts += [f"MIN({col})", f"MAX({col})", _scale_sql(col, warehouse.backend)]
+            parts += [f"MIN({col})", f"MAX({col})", warehouse.scale_sql(col)]
         elif measure is Measure.TEXT:
-            parts.append(f"MAX(LENGTH(CAST({col} AS TEXT)))")
+            parts.append(f"MAX(LENGTH({warehouse.text_cast(col)}))")
         layout.append((name, measure, start))
     sql = f"SELECT {', '.join(parts)} FROM {quote_physical(physical_name, quote)}"
     result = await warehouse.execute_read_only(sql, max_rows=1)
@@ -121,7 +111,7 @@ async def ordered_fingerprints(warehouse: Warehouse, physical_name: str, columns
     table = quote_physical(physical_name, quote)
     out: dict[str, ColumnStats] = {}
     for name in columns:
-        col = f"CAST({quote(name)} AS TEXT)"
+        col = warehouse.text_cast(quote(name))
         sql = (f"SELECT DISTINCT {col} AS v FROM {table} WHERE {quote(name)} IS NOT NULL "
                f"ORDER BY v LIMIT {int(limit)}")
         result = await warehouse.execute_read_only(sql, max_rows=limit)

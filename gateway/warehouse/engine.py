@@ -1,122 +1,100 @@
-"""The warehouse: the only place that runs SQL on it.
+"""What the SQLAlchemy-reachable adapters share: introspection, fenced execution, the caps.
 
-Drivers are synchronous (sqlite3, psycopg), so every call runs in a worker thread and the event
-loop never blocks. Query execution uses connections that cannot write and cannot reach anything
-else: on SQLite a read-only URI connection with ``query_only`` and zero attachable databases, a
-progress handler as the statement timeout; on PostgreSQL a READ ONLY transaction with a local
-``statement_timeout``.
+Drivers are synchronous, so every call runs in a worker thread and the event loop never blocks.
+An adapter subclass says how its engine is fenced and interrupted through a few hooks:
+
+    _make_read_engine()     the pool of read connections (fenced at connect where the engine can)
+    _begin_read(conn, ms)   per-execution fence: READ ONLY transaction, the engine's time limit
+    _interrupter(raw)       how the watchdog stops work on that connection at the deadline
+    _explain_rows(conn, sql)  the engine's own estimate, where it has one
+
+Every execution is guarded by the process's :data:`gateway.warehouse.watchdog.WATCHDOG`; rows
+are fetched in batches and counted against the row cap and the byte cap as they arrive, so an
+over-large result stops early rather than after it is all in memory.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, NoSuchTableError, OperationalError
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from gateway.errors import TableNotFound, Timeout, WarehouseError
+from gateway.errors import GatewayError, TableNotFound, WarehouseError
 from gateway.records import ColumnInfo, ForeignKeyInfo
+from gateway.warehouse.contract import (
+    IntrospectedTable,
+    ResultSet,
+    Warehouse,
+    quote_physical,
+    split_physical,
+)
+from gateway.warehouse.watchdog import WATCHDOG, Guard
 
-T = TypeVar("T")
+DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024
+FETCH_BATCH = 512
 
-SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
-
-
-@dataclass(frozen=True, slots=True)
-class IntrospectedTable:
-    physical_name: str
-    columns: tuple[ColumnInfo, ...]
-    foreign_keys: tuple[ForeignKeyInfo, ...]
-    row_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ResultSet:
-    columns: tuple[tuple[str, str], ...]  # (name, type)
-    rows: list[list[Any]]
-    truncated: bool
-    elapsed_ms: float
+__all__ = ["DEFAULT_MAX_RESULT_BYTES", "SqlWarehouse", "Warehouse", "quote_physical", "split_physical"]
 
 
-def split_physical(physical_name: str) -> tuple[str | None, str]:
-    schema, _, name = physical_name.rpartition(".")
-    return (schema or None), name
+class SqlWarehouse(Warehouse):
+    """An adapter reached through a SQLAlchemy dialect and a DBAPI driver."""
 
+    # Lower-cased fragments of the driver's message that mean "the engine's own time limit".
+    timeout_messages: tuple[str, ...] = ()
 
-def quote_physical(physical_name: str, quote: Callable[[str], str]) -> str:
-    schema, name = split_physical(physical_name)
-    return f"{quote(schema)}.{quote(name)}" if schema else quote(name)
-
-
-class Warehouse:
-    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, query_url: str | None = None) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, query_url: str | None = None,
+                 max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES) -> None:
         self.url = url
-        parsed = make_url(url)
-        self.backend = parsed.get_backend_name()
-        self.dialect = SQLGLOT_DIALECT.get(self.backend, self.backend)
         self.statement_timeout_ms = statement_timeout_ms
-        if self.backend == "postgresql" and parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        self._url = parsed
-        # The admin engine introspects and (for managed tables) writes; the query engine reads.
-        self.engine: Engine = create_engine(parsed, poolclass=NullPool if self.backend == "sqlite" else None,
-                                            pool_pre_ping=self.backend != "sqlite")
-        self._query_url = query_url
-        self._read_engine: Engine = self._make_read_engine()
+        self.max_result_bytes = max_result_bytes
+        self._url = self._driver_url(make_url(url))
+        self.backend = self._url.get_backend_name()
+        self._query_url = self._driver_url(make_url(query_url)) if query_url else None
+        self.engine = self._make_admin_engine()
+        self._read_engine = self._make_read_engine()
+        # The driver's own error root: reads use its cursor directly (see _execute).
+        self._driver_errors: tuple[type[BaseException], ...] = (
+            DBAPIError, SQLAlchemyError, OSError, self._read_engine.dialect.loaded_dbapi.Error)
+
+    # --- hooks -----------------------------------------------------------------------------
+
+    def _driver_url(self, url: URL) -> URL:
+        return url
+
+    def _make_admin_engine(self) -> Engine:
+        return create_engine(self._url, pool_pre_ping=True)
 
     def _make_read_engine(self) -> Engine:
-        if self.backend != "sqlite":
-            if self._query_url:
-                query = make_url(self._query_url)
-                if query.drivername == "postgresql":
-                    query = query.set(drivername="postgresql+psycopg")
-                return create_engine(query, pool_pre_ping=True)
-            return self.engine
-        database = self._url.database or ""
+        return create_engine(self._query_url, pool_pre_ping=True) if self._query_url else self.engine
 
-        def connect() -> sqlite3.Connection:
-            # mode=ro: the file cannot be written through this handle, whatever SQL arrives.
-            conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
-            conn.execute("PRAGMA query_only = ON")
-            conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-            # The last fence: SQLite itself refuses anything but reading (no PRAGMA, ATTACH, DML).
-            conn.set_authorizer(_read_only_authorizer)
-            return conn
+    def _begin_read(self, conn: Connection, timeout_ms: int) -> None:
+        """Fence one execution (read-only transaction, the engine's own time limit)."""
 
-        # Read connections are pooled (a fresh one costs more than a small query, and starts with
-        # a cold page cache); one opened on a file since replaced (`spyne demo load` renames a new
-        # warehouse over the old) is dropped at checkout and opened again.
-        engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=8, max_overflow=8)
+    def _interrupter(self, raw: Any) -> Callable[[], None]:
+        return raw.interrupt  # type: ignore[no-any-return]
 
-        @event.listens_for(engine, "connect")
-        def _remember_file(_dbapi_connection: Any, record: Any) -> None:
-            record.info["file"] = _file_identity(database)
+    def _explain_rows(self, conn: Connection, sql: str) -> int | None:
+        return None
 
-        @event.listens_for(engine, "checkout")
-        def _same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-            if record.info.get("file") != _file_identity(database):
-                raise DisconnectionError("the warehouse file was replaced or removed")
+    def _cursor_execute(self, cursor: Any, sql: str) -> None:
+        """Run one statement; an adapter whose driver would run several (split on ``;``) says
+        how to refuse that here."""
+        cursor.execute(sql)
 
-        return engine
+    def _end_read(self, conn: Connection) -> None:
+        conn.rollback()
 
-    async def run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+    # --- lifecycle -------------------------------------------------------------------------
 
     def dispose(self) -> None:
         self.engine.dispose()
         if self._read_engine is not self.engine:
             self._read_engine.dispose()
-
-    # --- reachability --------------------------------------------------------------------
 
     async def ping(self) -> None:
         def _ping() -> None:
@@ -124,22 +102,23 @@ class Warehouse:
                 conn.execute(text("SELECT 1"))
 
         try:
-            await self.run(_ping)
-        except DBAPIError as exc:
-            raise WarehouseError("The warehouse is not reachable right now; try again shortly.") from exc
+            await self.run(_ping)  # the driver's errors come out of run() translated
+        except (SQLAlchemyError, OSError) as exc:  # the rest of what reaching it may raise
+            raise self.translate(exc) from exc
 
-    # --- introspection -------------------------------------------------------------------
+    # --- introspection -----------------------------------------------------------------------
 
     async def introspect(self, physical_name: str) -> IntrospectedTable:
         return await self.run(lambda: self._introspect(physical_name))
 
     def _introspect(self, physical_name: str) -> IntrospectedTable:
         schema, name = split_physical(physical_name)
+        missing = f"No warehouse table {physical_name!r}; check the name and schema."
         try:
             with self.engine.connect() as conn:
                 inspector = inspect(conn)
                 if not inspector.has_table(name, schema=schema):
-                    raise TableNotFound(f"No warehouse table {physical_name!r}; check the name and schema.")
+                    raise TableNotFound(missing)
                 pk = set(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
                 columns = tuple(
                     ColumnInfo(
@@ -160,109 +139,112 @@ class Warehouse:
                     )
                     for fk in inspector.get_foreign_keys(name, schema=schema)
                 )
-                quoted = quote_physical(physical_name, conn.dialect.identifier_preparer.quote)
-                row_count = int(conn.execute(text(f"SELECT COUNT(*) FROM {quoted}")).scalar_one())
+                row_count = self._row_count(conn, physical_name)
         except NoSuchTableError as exc:
-            raise TableNotFound(f"No warehouse table {physical_name!r}; check the name and schema.") from exc
-        except OperationalError as exc:
-            raise WarehouseError("The warehouse could not be introspected; is it reachable?") from exc
+            raise TableNotFound(missing) from exc
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise self.translate(exc) from exc
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
-    # --- read-only execution -------------------------------------------------------------
+    def _row_count(self, conn: Connection, physical_name: str) -> int:
+        quoted = quote_physical(physical_name, conn.dialect.identifier_preparer.quote)
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {quoted}")).scalar_one())
 
-    async def execute_read_only(self, sql: str, *, max_rows: int, timeout_ms: int | None = None) -> ResultSet:
+    # --- read-only execution ---------------------------------------------------------------
+
+    async def execute_read_only(self, sql: str, *, max_rows: int, timeout_ms: int | None = None,
+                                max_bytes: int | None = None) -> ResultSet:
         timeout = timeout_ms or self.statement_timeout_ms
-        return await self.run(lambda: self._execute(sql, max_rows, timeout))
+        cap = max_bytes or self.max_result_bytes
+        return await self.run(lambda: self._execute(sql, max_rows, timeout, cap))
 
-    def _execute(self, sql: str, max_rows: int, timeout_ms: int) -> ResultSet:
-        started = time.perf_counter()
+    @contextlib.contextmanager
+    def _guarded(self, timeout_ms: int) -> Iterator[tuple[Connection, Guard]]:
+        """A fenced read connection whose work the watchdog interrupts at the deadline; errors
+        come out translated (Timeout when the deadline stopped it)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        guard: Guard | None = None
         try:
-            with self._read_engine.connect() as conn, contextlib.ExitStack() as limits:
-                if self.backend == "sqlite":
-                    limits.enter_context(_sqlite_deadline(conn, started + timeout_ms / 1000))
-                elif self.backend == "postgresql":
-                    conn.execute(text("SET TRANSACTION READ ONLY"))
-                    conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
-                result = conn.execute(text(sql))
-                if not result.returns_rows:
+            with self._read_engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                with WATCHDOG.guard(deadline, self._interrupter(raw)) as guard:
+                    self._begin_read(conn, timeout_ms)
+                    yield conn, guard
+        except GatewayError:
+            raise
+        except self._driver_errors as exc:
+            raise self.translate(exc, timed_out=guard is not None and guard.fired) from exc
+
+    def _execute(self, sql: str, max_rows: int, timeout_ms: int, max_bytes: int) -> ResultSet:
+        started = time.perf_counter()
+        with self._guarded(timeout_ms) as (conn, _guard):
+            # The driver's own cursor: the SQL reaches the engine exactly as written (no bind
+            # parameter parsing), one statement only, and without a layer of row objects.
+            cursor = conn.connection.cursor()
+            try:
+                self._cursor_execute(cursor, sql)
+                if cursor.description is None:
                     raise WarehouseError("Only queries that return rows run here.")
-                names = tuple(result.keys())
-                fetched = result.fetchmany(max_rows + 1)
-                conn.rollback()
-        except DBAPIError as exc:
-            raise _classify(exc) from exc
-        truncated = len(fetched) > max_rows
-        rows = [list(r) for r in fetched[:max_rows]]
+                names = tuple(d[0] for d in cursor.description)
+                rows, truncated, size = fetch_capped(cursor.fetchmany, max_rows, max_bytes)
+            finally:
+                cursor.close()
+            self._end_read(conn)
         columns = tuple((n, _value_type(rows, i)) for i, n in enumerate(names))
         return ResultSet(columns=columns, rows=rows, truncated=truncated,
-                         elapsed_ms=(time.perf_counter() - started) * 1000)
+                         elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
 
     async def explain_rows(self, sql: str) -> int | None:
-        """The warehouse's own row estimate, where it has one (PostgreSQL)."""
-        if self.backend != "postgresql":
-            return None
-
         def _explain() -> int | None:
-            with self._read_engine.connect() as conn:
-                conn.execute(text("SET TRANSACTION READ ONLY"))
-                plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()
-                conn.rollback()
-            try:
-                return int(plan[0]["Plan"]["Plan Rows"])
-            except (KeyError, IndexError, TypeError, ValueError):
-                return None
+            with self._guarded(self.statement_timeout_ms) as (conn, _guard):
+                rows = self._explain_rows(conn, sql)
+                self._end_read(conn)
+                return rows
 
         try:
             return await self.run(_explain)
-        except DBAPIError:
-            return None
+        except GatewayError:
+            return None  # an estimate is advice: without one the preview says so
+
+    # --- errors -----------------------------------------------------------------------------
+
+    def translate(self, exc: BaseException, *, timed_out: bool = False) -> GatewayError:
+        """A driver's error as a coded gateway error: the rule lives in ``gateway.warehouse.errors``
+        (no host, port, user, database or path for the client; the driver's words in the log)."""
+        return self.errors.coded(exc, timed_out=timed_out, timeout_markers=self.timeout_messages)
 
 
-_SQLITE_READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-                                  getattr(sqlite3, "SQLITE_RECURSIVE", 33)})
+def value_size(value: Any) -> int:
+    """About how many bytes a value takes in a JSON result."""
+    if value is None:
+        return 4
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        return len(value) + 2
+    if isinstance(value, list | tuple | dict):
+        return len(str(value))
+    return 8
 
 
-def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, *_rest: object) -> int:
-    if action in _SQLITE_READ_ACTIONS:
-        return sqlite3.SQLITE_OK
-    # Reading a pragma is allowed (SQLAlchemy asks for some on connect); setting one is not.
-    if action == sqlite3.SQLITE_PRAGMA and arg2 is None:
-        return sqlite3.SQLITE_OK
-    return sqlite3.SQLITE_DENY
+def fetch_capped(fetchmany: Callable[[int], Any], max_rows: int,
+                 max_bytes: int) -> tuple[list[list[Any]], bool, int]:
+    """Rows fetched in batches until the row cap or the byte cap: (rows, truncated, bytes).
 
-
-def _file_identity(path: str) -> tuple[int, int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
-
-
-@contextlib.contextmanager
-def _sqlite_deadline(conn: Any, deadline: float) -> Iterator[None]:
-    """The statement timeout on SQLite: a progress handler that interrupts past ``deadline``.
-
-    Taken off again afterwards: the connection goes back to the pool, and its next user must
-    not inherit a deadline that has passed.
+    The row that would cross the byte cap is not kept: a truncated result is whole rows.
     """
-    raw = conn.connection.driver_connection
-
-    def check() -> int:
-        return 1 if time.perf_counter() > deadline else 0
-
-    raw.set_progress_handler(check, 10_000)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)
-
-
-def _classify(exc: DBAPIError) -> Exception:
-    message = str(exc.orig).lower()
-    if "interrupted" in message or "statement timeout" in message or "canceling statement" in message:
-        return Timeout("The query ran past the statement timeout; add a filter or a limit.")
-    return WarehouseError("The warehouse could not run the query: " + str(exc.orig).splitlines()[0][:300])
+    rows: list[list[Any]] = []
+    size = 0
+    while True:
+        batch = fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))
+        if not batch:
+            return rows, False, size
+        for row in batch:
+            if len(rows) == max_rows:
+                return rows, True, size
+            row_size = sum(value_size(v) for v in row) + 2
+            if size + row_size > max_bytes:
+                return rows, True, size
+            size += row_size
+            rows.append(list(row))
 
 
 def _type_text(sa_type: Any) -> str:

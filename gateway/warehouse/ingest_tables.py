@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from gateway.warehouse.naming import INGEST_SCHEMA, SCHEMA_BACKENDS, SHADOW_SCHEMA, ingest_table_name
 
@@ -159,6 +159,12 @@ class IngestTables:
         rows = self._fetch(f"SELECT batch_no, accepted, duplicates, quarantined FROM {self.names.checkpoints} "
                            "WHERE operation_id = ?", (operation_id,))
         return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+    def has_bookkeeping(self) -> bool:
+        """Whether the bookkeeping tables exist (the first contract creates them)."""
+        schema, _, name = ingest_table_name("checkpoints", self.backend).rpartition(".")
+        with self.engine.connect() as conn:
+            return bool(inspect(conn).has_table(name, schema=schema or None))
 
     def quarantined(self, contract_id: str, run_id: str | None, limit: int) -> list[tuple[Any, ...]]:
         where, params = "contract_id = ?", [contract_id]

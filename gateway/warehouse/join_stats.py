@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.warehouse.engine import Warehouse, quote_physical
+from gateway.warehouse.contract import Warehouse, quote_physical
 from planner.join_scoring import Measurement
 
 SAMPLE_SIZE = 100_000

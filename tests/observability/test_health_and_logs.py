@@ -32,8 +32,11 @@ async def test_healthz_needs_no_token(gateway: Gateway) -> None:
 async def test_readyz_is_ready_when_catalog_warehouse_and_migrations_are(gateway: Gateway) -> None:
     response = await gateway.client.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"ready": True,
-                               "checks": {"catalog": "ok", "warehouse": "ok", "migrations": "current"}}
+    body = response.json()
+    assert body["ready"] is True
+    assert body["checks"] == {"catalog": "ok", "warehouse": "ok", "migrations": "current"}
+    assert body["warehouse"]["engine"] == "sqlite" and body["warehouse"]["dialect"] == "sqlite"
+    assert "statement_timeout" in body["warehouse"]["capabilities"]
 
 
 async def test_readyz_reports_pending_migrations(tmp_path: Path, demo_warehouse: DemoSummary) -> None:

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from gateway.errors import WarehouseError
-from gateway.warehouse.engine import Warehouse
+from gateway.warehouse.contract import Warehouse
+from gateway.warehouse.registry import open_warehouse
 from tests.support.databases import create_pg_database, database_url, drop_pg_database
 from tests.support.pg_warehouse import pg_dsn
 
@@ -23,7 +24,7 @@ def sqlite_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
         conn.execute("INSERT INTO t VALUES (1, 'a')")
-    warehouse = Warehouse(f"sqlite:///{path}")
+    warehouse = open_warehouse(f"sqlite:///{path}")
     yield warehouse
     warehouse.dispose()
 
@@ -67,8 +68,8 @@ async def test_postgres_query_transaction_is_read_only_and_role_is_fenced(
         pg_warehouse_with_query_role: tuple[str, str]) -> None:
     url, query_url = pg_warehouse_with_query_role
     assert "@" in query_url and query_url != url
-    admin_only = Warehouse(url)
-    fenced = Warehouse(url, query_url=query_url)
+    admin_only = open_warehouse(url)
+    fenced = open_warehouse(url, query_url=query_url)
     try:
         with pytest.raises(WarehouseError, match="read-only"):
             await admin_only.execute_read_only("DELETE FROM public.t", max_rows=10)

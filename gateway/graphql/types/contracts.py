@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from gateway.graphql.enums import TableState
 from gateway.ingestion_records import ContractColumn as ColumnRecord
 from gateway.ingestion_records import QuarantinedRecord as QuarantinedRow
-from gateway.ingestion_records import RunRecord, Semantics, Sla
+from gateway.ingestion_records import RunRecord, RunStatus, Semantics, Sla
 from gateway.services.base import aware
 from gateway.services.contracts import ContractVersionView, ContractView
 from gateway.services.contracts import Freshness as FreshnessView
@@ -153,6 +153,11 @@ class IngestionResult:
                    errors=list(r.errors))
 
 
+strawberry.enum(RunStatus, name="IngestionRunStatus",
+                description="RUNNING, SUCCEEDED, FAILED, or INTERRUPTED (its process died mid-run; "
+                            "the counts are those of its committed batches).")
+
+
 @strawberry.type
 class IngestionRun:
     run_id: str
@@ -161,7 +166,7 @@ class IngestionRun:
     kind: str
     source: str
     actor: str
-    status: str
+    status: RunStatus
     started_at: datetime
     finished_at: datetime | None
     accepted: int
@@ -173,7 +178,7 @@ class IngestionRun:
     @classmethod
     def of(cls, r: RunRecord) -> IngestionRun:
         return cls(run_id=r.id, contract_id=r.contract_id, version=r.version, kind=r.kind, source=r.source,
-                   actor=r.actor, status=r.status, started_at=aware(r.started_at),
+                   actor=r.actor, status=RunStatus(r.status), started_at=aware(r.started_at),
                    finished_at=aware(r.finished_at) if r.finished_at else None, accepted=r.accepted,
                    duplicates=r.duplicates, quarantined=r.quarantined, errors=list(r.errors),
                    operation_id=r.operation_id)

@@ -56,3 +56,11 @@ class AuditConnection:
     events: list[AuditEvent]
     end_cursor: str | None
     has_next_page: bool
+
+
+@strawberry.type(description="The configured warehouse: its engine, the sqlglot dialect it speaks, "
+                             "and the capabilities of the adapter contract it has.")
+class Warehouse:
+    engine: str
+    dialect: str
+    capabilities: list[str]

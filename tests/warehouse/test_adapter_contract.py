@@ -1,0 +1,245 @@
+"""The adapter contract, run live on every engine the gateway serves (no mocks, no planner).
+
+Statements go straight to the adapter's read connection (``execute_read_only``), so every fence
+asserted here is the engine's own, not the planner's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import TableNotFound, Timeout, WarehouseError, WarehouseUnsupported
+from gateway.warehouse.contract import Capability, Warehouse
+from gateway.warehouse.registry import open_warehouse
+from tests.warehouse.live_adapters import ENGINES, LiveWarehouse, live_warehouse, read_url
+from tests.warehouse.statements import EVIL_CSV, FENCED, OVERSIZED, ROWS_OF, RUNAWAY, STATE_PROBES
+
+
+@pytest.fixture(params=ENGINES)
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveWarehouse]:
+    with live_warehouse(request.param, tmp_path) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[Callable[[str], LiveWarehouse]]:
+    """One live warehouse per engine for the whole module, for tests that must change nothing."""
+    opened: dict[str, LiveWarehouse] = {}
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        def get(engine: str) -> LiveWarehouse:
+            if engine not in opened:
+                opened[engine] = stack.enter_context(live_warehouse(engine, Path(tmp) / engine))
+            return opened[engine]
+
+        yield get
+
+
+@pytest.fixture
+def warehouse(live: LiveWarehouse) -> Iterator[Warehouse]:
+    opened = open_warehouse(live.url, query_url=read_url(live), statement_timeout_ms=5_000)
+    try:
+        yield opened
+    finally:
+        opened.dispose()
+
+
+async def _rows(warehouse: Warehouse, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in (await warehouse.execute_read_only(sql, max_rows=1000)).rows]
+
+
+# --- declaration ------------------------------------------------------------------------------
+
+
+def test_the_adapter_declares_its_dialect_and_the_capabilities_every_live_engine_has(
+        live: LiveWarehouse, warehouse: Warehouse) -> None:
+    assert warehouse.capabilities.engine == live.engine
+    assert warehouse.dialect in {"sqlite", "postgres", "duckdb", "mysql"}
+    must = {Capability.INTROSPECTION, Capability.READ_ONLY, Capability.ROW_CAP, Capability.BYTE_CAP,
+            Capability.STATEMENT_TIMEOUT, Capability.CANCEL}
+    assert must <= warehouse.capabilities.supported
+
+
+def test_a_missing_capability_is_a_coded_refusal_naming_warehouse_and_capability(warehouse: Warehouse) -> None:
+    for capability in Capability:
+        if not warehouse.capabilities.has(capability):
+            with pytest.raises(WarehouseUnsupported) as refused:
+                warehouse.require(capability)
+            assert refused.value.extensions == {"warehouse": warehouse.capabilities.engine,
+                                                "capability": capability.value}
+        else:
+            warehouse.require(capability)
+
+
+# --- introspection ----------------------------------------------------------------------------
+
+
+async def test_introspection_gives_columns_types_nullability_keys_and_row_count(warehouse: Warehouse) -> None:
+    orders = await warehouse.introspect("orders")
+    columns = {c.name: c for c in orders.columns}
+    assert list(columns) == ["id", "customer_id", "amount", "note"]
+    assert columns["id"].primary_key and not columns["id"].nullable
+    assert not columns["customer_id"].nullable and columns["note"].nullable
+    assert "INT" in columns["id"].type
+    assert any(t in columns["amount"].type for t in ("DECIMAL", "NUMERIC"))
+    assert [(fk.columns, fk.referred_table.rpartition(".")[2], fk.referred_columns)
+            for fk in orders.foreign_keys] == [(("customer_id",), "customers", ("id",))]
+    assert orders.row_count == 3
+
+
+async def test_introspecting_a_missing_table_is_table_not_found(warehouse: Warehouse) -> None:
+    with pytest.raises(TableNotFound):
+        await warehouse.introspect("no_such_table")
+
+
+# --- the read fence ---------------------------------------------------------------------------
+
+
+def _fenced_cases() -> list[tuple[str, str]]:
+    return [(engine, sql) for engine in ENGINES for sql in FENCED[engine]]
+
+
+@pytest.mark.parametrize(("engine", "sql"), _fenced_cases(),
+                         ids=[f"{e}:{s[:40]}" for e, s in _fenced_cases()])
+async def test_the_engine_refuses_writes_files_extensions_and_session_changes(
+        engine: str, sql: str, shared: Callable[[str], LiveWarehouse]) -> None:
+    live = shared(engine)
+    warehouse = open_warehouse(live.url, query_url=read_url(live))
+    try:
+        probes = ("SELECT COUNT(*) FROM customers", "SELECT COUNT(*) FROM orders", *STATE_PROBES[engine])
+        before = [live.direct(probe) for probe in probes]
+        with pytest.raises(WarehouseError) as refused:
+            await warehouse.execute_read_only(sql, max_rows=10)
+        assert type(refused.value) is WarehouseError
+        # Nothing changed, and the pooled read connection is as fenced as before.
+        assert [live.direct(probe) for probe in probes] == before
+        assert await _rows(warehouse, "SELECT name FROM customers WHERE id = 1") == [("Ada",)]
+        with pytest.raises(WarehouseError):
+            await warehouse.execute_read_only("DELETE FROM orders", max_rows=10)
+    finally:
+        warehouse.dispose()
+    assert not Path(EVIL_CSV).exists()
+
+
+# --- timeout and cancel -----------------------------------------------------------------------
+
+
+def _runaway_cases() -> list[tuple[str, str]]:
+    return [(engine, sql) for engine in ENGINES for sql in RUNAWAY[engine]]
+
+
+@pytest.mark.parametrize(("engine", "sql"), _runaway_cases(),
+                         ids=[f"{e}:{s[:40]}" for e, s in _runaway_cases()])
+async def test_a_runaway_query_stops_within_a_second_of_its_deadline_and_the_connection_serves_again(
+        engine: str, sql: str, tmp_path: Path) -> None:
+    with live_warehouse(engine, tmp_path) as live:
+        warehouse = open_warehouse(live.url, query_url=read_url(live))
+        try:
+            started = time.monotonic()
+            with pytest.raises(Timeout):
+                await warehouse.execute_read_only(sql, max_rows=10, timeout_ms=300)
+            assert time.monotonic() - started < 0.3 + 1.0
+            # The interrupted connection went back to the pool; its next user is not interrupted.
+            for _ in range(3):
+                assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
+        finally:
+            warehouse.dispose()
+
+
+@pytest.mark.parametrize(("engine", "sql"), [(e, s) for e in ENGINES for s in OVERSIZED.get(e, ())])
+async def test_one_call_that_would_build_a_huge_value_stops_at_once_with_a_coded_error(
+        engine: str, sql: str, tmp_path: Path) -> None:
+    with live_warehouse(engine, tmp_path) as live:
+        warehouse = open_warehouse(live.url, query_url=read_url(live), max_result_bytes=10_000_000)
+        try:
+            started = time.monotonic()
+            with pytest.raises(WarehouseError) as refused:
+                await warehouse.execute_read_only(sql, max_rows=10, timeout_ms=300)
+            assert "byte cap" in refused.value.message
+            assert time.monotonic() - started < 0.3 + 1.0
+        finally:
+            warehouse.dispose()
+
+
+async def test_other_queries_run_while_one_is_stuck_until_its_deadline(warehouse: Warehouse,
+                                                                       live: LiveWarehouse) -> None:
+    stuck = asyncio.ensure_future(warehouse.execute_read_only(RUNAWAY[live.engine][0], max_rows=1,
+                                                               timeout_ms=1500))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    for _ in range(5):
+        assert await _rows(warehouse, "SELECT COUNT(*) FROM customers") == [(3,)]
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(Timeout):
+        await stuck
+
+
+# --- row and byte caps ------------------------------------------------------------------------
+
+
+async def test_the_row_cap_truncates_and_says_so(warehouse: Warehouse, live: LiveWarehouse) -> None:
+    result = await warehouse.execute_read_only(ROWS_OF[live.engine](50, 10), max_rows=20)
+    assert len(result.rows) == 20 and result.truncated
+    whole = await warehouse.execute_read_only(ROWS_OF[live.engine](20, 10), max_rows=20)
+    assert len(whole.rows) == 20 and not whole.truncated
+
+
+async def test_the_byte_cap_truncates_at_a_whole_row_and_says_so(warehouse: Warehouse,
+                                                                 live: LiveWarehouse) -> None:
+    result = await warehouse.execute_read_only(ROWS_OF[live.engine](60, 1000), max_rows=1000,
+                                               max_bytes=10_000)
+    assert result.truncated and 5 <= len(result.rows) < 10
+    assert result.bytes <= 10_000
+    assert all(len(r[1]) == 1000 for r in result.rows)
+    small = await warehouse.execute_read_only(ROWS_OF[live.engine](5, 1000), max_rows=1000, max_bytes=10_000)
+    assert not small.truncated and len(small.rows) == 5
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+async def test_concurrent_queries_each_get_their_own_answer(warehouse: Warehouse) -> None:
+    async def one(i: int) -> list[tuple[object, ...]]:
+        return await _rows(warehouse, f"SELECT id FROM customers WHERE id = {1 + i % 3}")
+
+    answers = await asyncio.gather(*(one(i) for i in range(24)))
+    assert answers == [[(1 + i % 3,)] for i in range(24)]
+
+
+# --- down and back ----------------------------------------------------------------------------
+
+
+async def test_an_unreachable_warehouse_is_a_coded_error_quickly(live: LiveWarehouse, tmp_path: Path) -> None:
+    warehouse = open_warehouse(live.unreachable)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WarehouseError):
+            await warehouse.ping()
+        with pytest.raises(WarehouseError):
+            await warehouse.execute_read_only("SELECT 1", max_rows=1)
+        assert time.monotonic() - started < 15
+    finally:
+        warehouse.dispose()
+
+
+async def test_a_warehouse_that_goes_down_answers_coded_errors_and_serves_again_when_back(
+        warehouse: Warehouse, live: LiveWarehouse) -> None:
+    assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
+    live.down()
+    try:
+        started = time.monotonic()
+        with pytest.raises(WarehouseError):
+            await warehouse.ping()
+        with pytest.raises(WarehouseError):
+            await warehouse.execute_read_only("SELECT COUNT(*) FROM orders", max_rows=1)
+        assert time.monotonic() - started < 15
+    finally:
+        live.back()
+    await warehouse.ping()
+    assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
