@@ -123,3 +123,21 @@ async def test_language_fields_need_a_token(gateway: Gateway) -> None:
     assert await gateway.error_code(FORMAT, {"sql": "SELECT 1"}, role=None) == "UNAUTHENTICATED"
     assert await gateway.error_code(COMPLETE, {"sql": "SELECT 1", "line": 1, "column": 1}, role=None) \
         == "UNAUTHENTICATED"
+
+
+PREVIEW = """mutation($sql: String!) { previewQuery(input: {sql: $sql}) { id columns { name type } } }"""
+
+
+async def test_preview_lists_star_as_the_resolved_versions_columns(gateway: Gateway) -> None:
+    data = await gateway.ok(PREVIEW, {"sql": "SELECT * FROM orders"}, role="ANALYST")
+    assert [c["name"] for c in data["previewQuery"]["columns"]] == [
+        "id", "customer_id", "status", "channel", "ordered_at", "total"]  # v2, the ACTIVE version
+    assert all(c["type"] for c in data["previewQuery"]["columns"])
+
+
+async def test_preview_of_an_unknown_column_is_refused_at_its_place(gateway: Gateway) -> None:
+    body = await gateway.gql(PREVIEW, {"sql": "SELECT id,\n  statuz FROM orders"}, role="ANALYST")
+    ext = body["errors"][0]["extensions"]
+    assert ext["code"] == "COLUMN_NOT_FOUND"
+    assert (ext["line"], ext["column"], ext["endLine"], ext["endColumn"]) == (2, 3, 2, 9)
+    assert ext["suggestions"] == ["status"]
