@@ -52,6 +52,7 @@ from gateway.settings import Settings
 from gateway.store.engine import create_catalog_engine, create_sync_catalog_engine, migrations_current
 from gateway.store.unit_of_work import UnitOfWorkFactory
 from gateway.warehouse.registry import open_warehouse
+from planner.capabilities.bounds import FunctionBounds
 
 log = logging.getLogger("spyne")
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_services", "create_app"]
@@ -71,7 +72,9 @@ def build_services(settings: Settings) -> Services:
     )
     catalog = CatalogService(deps)
     queries = QueryService(deps, catalog, max_rows=settings.max_rows,
-                           preview_ttl_seconds=settings.preview_ttl_seconds)
+                           preview_ttl_seconds=settings.preview_ttl_seconds,
+                           function_bounds=FunctionBounds(settings.function_max_bytes,
+                                                          settings.function_max_growth))
     ingestion = IngestionService(deps, lease_seconds=settings.ingest_lease_seconds)
     return Services(
         deps=deps,

@@ -28,6 +28,9 @@ class Settings:
     oidc_client_secret: str | None = None
     role_claim: str = "spyne_role"
     max_rows: int = 10_000
+    # What one function call may build (planner.capabilities.bounds): bytes, and times a value.
+    function_max_bytes: int = 1_000_000
+    function_max_growth: int = 1_000
     statement_timeout_ms: int = 30_000
     max_result_bytes: int = 64 * 1024 * 1024
     preview_ttl_seconds: int = 3600
@@ -108,6 +111,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         oidc_client_secret=get("SPYNE_OIDC_CLIENT_SECRET"),
         role_claim=get("SPYNE_ROLE_CLAIM") or defaults.role_claim,
         max_rows=integer("SPYNE_MAX_ROWS", defaults.max_rows),
+        function_max_bytes=integer("SPYNE_FUNCTION_MAX_BYTES", defaults.function_max_bytes),
+        function_max_growth=integer("SPYNE_FUNCTION_MAX_GROWTH", defaults.function_max_growth),
         statement_timeout_ms=integer("SPYNE_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
         max_result_bytes=integer("SPYNE_MAX_RESULT_BYTES", defaults.max_result_bytes),
         archive_dir=get("SPYNE_ARCHIVE_DIR") or defaults.archive_dir,

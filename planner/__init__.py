@@ -11,17 +11,21 @@ Every failure is a :class:`planner.errors.PlannerError` carrying an API.md error
 """
 
 from planner.cache import PlanCache
+from planner.capabilities.bounds import FunctionBounds
 from planner.catalog import AcceptedJoin, Catalog, CatalogSnapshot, Column, LogicalTable, TableVersion
 from planner.core import plan
 from planner.corrections import CORRECTION_KINDS, apply_corrections
 from planner.errors import (
     ForbiddenFunction,
+    FunctionLimit,
     InvalidCorrection,
     InvalidSQL,
     NotAQuery,
     PlannerError,
     TableNotFound,
     TableNotQueryable,
+    WarehouseLimit,
+    WarehouseUnsupported,
 )
 from planner.explain import explain
 from planner.guardrails.thresholds import GuardrailThresholds
@@ -63,6 +67,8 @@ __all__ = [
     "Correction",
     "Explanation",
     "ForbiddenFunction",
+    "FunctionBounds",
+    "FunctionLimit",
     "Guardrail",
     "GuardrailThresholds",
     "InvalidCorrection",
@@ -83,6 +89,8 @@ __all__ = [
     "TableNotQueryable",
     "TableUse",
     "TableVersion",
+    "WarehouseLimit",
+    "WarehouseUnsupported",
     "apply_corrections",
     "build_structured",
     "explain",

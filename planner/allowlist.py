@@ -20,6 +20,9 @@ ALLOWED_NODES: frozenset[type[exp.Expr]] = frozenset({
     exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.DPipe, exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor,
     exp.BitwiseNot, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.If, exp.RespectNulls, exp.IgnoreNulls,
     exp.HavingMax, exp.Bracket, exp.Slice, exp.Kwarg, exp.Check,
+    # Analytic constructs: allowed here, then refused per warehouse where it does not run them
+    # (planner.capabilities lists which warehouse runs which).
+    exp.Rollup, exp.Cube, exp.GroupingSets, exp.Lateral, exp.WithinGroup,
 })
 
 # Functions by sqlglot class name: aggregates, windows, math, text, dates, conditionals.
@@ -43,6 +46,8 @@ ALLOWED_FUNCTIONS: frozenset[str] = frozenset([
     "TimestampAdd", "TimestampSub", "TimestampDiff", "DatetimeAdd", "DatetimeSub", "DatetimeDiff",
     "TsOrDsToTimestamp", "TsOrDsToDatetime", "TsOrDsToTime", "TsOrDsToDateStr", "UnixToStr", "StrToUnix",
     "TimeToTimeStr", "DateToDateStr", "Anonymous",
+    # Plain names sqlglot has since learned to model (formerly in ALLOWED_ANONYMOUS), and GROUPING().
+    "Grouping", "IsNan", "WidthBucket", "Format", "Dayname", "Monthname", "DecodeCase",
 ])
 
 # Plain-named functions sqlglot does not model (sqlite's date helpers and friends).

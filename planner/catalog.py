@@ -27,6 +27,8 @@ class Column:
     type: str  # a SQL type as the warehouse spells it, e.g. "INTEGER", "VARCHAR(20)"
     nullable: bool = True
     primary_key: bool = False
+    # Distinct non-NULL values, where the catalog has measured them (GROUP BY estimates use it).
+    distinct_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

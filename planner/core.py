@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
+from sqlglot.errors import SqlglotError, UnsupportedError
 
 from planner.analysis import Analysis, analyse
+from planner.capabilities import profile
+from planner.capabilities.bounds import check_bounds
 from planner.catalog import Catalog
 from planner.columns import check_columns
-from planner.errors import InvalidSQL, PlannerError
+from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
 from planner.explain import assumptions
 from planner.guardrails.base import Facts
@@ -37,15 +39,19 @@ def plan(sql: str, catalog: Catalog, options: PlanOptions = DEFAULT_OPTIONS) -> 
         raise locate(error, sql, options.read_dialect) from None
     except RecursionError:
         raise InvalidSQL("The query is nested too deeply to check; simplify it.", line=1, column=1) from None
-    except SqlglotError as e:
+    except UnsupportedError as e:
         # Generation refuses what the warehouse dialect cannot express (unsupported_level=RAISE).
+        raise WarehouseUnsupported(f"This query cannot be expressed for {profile(options.warehouse_dialect).name}, "
+                                   f"the warehouse of this gateway: {e}", warehouse=options.warehouse_dialect,
+                                   feature=str(e)) from None
+    except SqlglotError as e:
         raise InvalidSQL(f"This query cannot be expressed for {options.warehouse_dialect}: {e}",
                          line=1, column=1) from None
 
 
 def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     dialect = options.read_dialect
-    tree = parse(sql, dialect, options.max_sql_bytes)
+    tree = parse(sql, dialect, options.max_sql_bytes, options.warehouse_dialect)
     resolution = resolve(tree, catalog, options)
     # The warehouse SQL is rewritten from a pristine copy of the checked tree; the original is
     # read for the preview and generated in the analyst's dialect, and generators may rewrite
@@ -67,14 +73,17 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     if dialect == "sqlite":
         push_column_aliases(tree)  # sqlite's generator cannot write `AS t(a, b)`; same meaning
     analyst_sql = query_sql(tree, dialect)
-    warehouse_sql = rewrite(warehouse_tree, RewriteContext(resolve(warehouse_tree, catalog, options), options))
+    check_bounds(tree, options.function_bounds)
+    ctx = RewriteContext(resolve(warehouse_tree, catalog, options), options)
+    warehouse_sql = rewrite(warehouse_tree, ctx)
     cap = options.max_rows
     rows = None if est.rows is None else min(est.rows, cap if analyst_limit is None else min(analyst_limit, cap))
     return Plan(
         original_sql=sql, sql=warehouse_sql, analyst_sql=analyst_sql, dialect=dialect,
         warehouse_dialect=options.warehouse_dialect, tables=tables, joins=joins, filters=filters,
         aggregations=aggregations, group_by=group_by,
-        assumptions=assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
+        assumptions=(*assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
+                     *ctx.notes),
         guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap,
         columns=output_columns(analysis, dialect))
 

@@ -8,6 +8,12 @@
     ├── TableNotQueryable        TABLE_NOT_QUERYABLE
     ├── ColumnNotFound           COLUMN_NOT_FOUND
     ├── AmbiguousColumn          AMBIGUOUS_COLUMN
+    ├── WarehouseUnsupported     WAREHOUSE_UNSUPPORTED (warehouse, feature): a function or construct
+    │                            the configured warehouse does not run
+    ├── WarehouseLimit           WAREHOUSE_LIMIT (warehouse, limit): past a limit of the warehouse's
+    │                            parser (nesting depth, identifier length, statement size)
+    ├── FunctionLimit            FUNCTION_LIMIT (function, limit): a width or count argument past the
+    │                            bound of what one function call may build (PlanOptions.function_bounds)
     └── InvalidCorrection        INVALID_INPUT
 
 An error may know where it happened (``span``: character offsets in the analyst's SQL) and how
@@ -67,6 +73,27 @@ class ColumnNotFound(PlannerError):
 
 class AmbiguousColumn(PlannerError):
     code = "AMBIGUOUS_COLUMN"
+
+
+class WarehouseUnsupported(PlannerError):
+    code = "WAREHOUSE_UNSUPPORTED"
+
+    def __init__(self, message: str, warehouse: str, feature: str) -> None:
+        super().__init__(message, warehouse=warehouse, feature=feature)
+
+
+class WarehouseLimit(PlannerError):
+    code = "WAREHOUSE_LIMIT"
+
+    def __init__(self, message: str, warehouse: str, limit: str) -> None:
+        super().__init__(message, warehouse=warehouse, limit=limit)
+
+
+class FunctionLimit(PlannerError):
+    code = "FUNCTION_LIMIT"
+
+    def __init__(self, message: str, function: str, limit: int) -> None:
+        super().__init__(message, function=function, limit=limit)
 
 
 class InvalidCorrection(PlannerError):

@@ -1,9 +1,12 @@
 """Rough estimates from catalog row counts; the gateway may replace them with the warehouse's EXPLAIN.
 
 The model is deliberately simple and says so in the assumptions: an equality join keeps the
-larger side (times an accepted join's measured fan-out when it is many-to-many), a join without a condition multiplies,
-each filter keeps a quarter of the rows, grouping keeps a tenth, an aggregate without GROUP BY
-returns one row.
+larger side (times an accepted join's measured fan-out when it is many-to-many), a join without a
+condition multiplies, a join linked only by inequalities (``a.id <> b.id``, ``a.t < b.t``) is a
+filtered cartesian product (each predicate keeps the share in ``THETA_SELECTIVITY``), each filter
+keeps a quarter of the rows, grouping keeps a tenth — or, where the catalog knows how many distinct
+values each grouped column has, at most their product — and an aggregate without GROUP BY returns
+one row.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from planner.scopes import Scope, Source
 UNKNOWN_ROWS = 1_000  # a table without a row count
 FILTER_SELECTIVITY = 0.25
 GROUP_REDUCTION = 0.1
+# The share of a cartesian product a non-equality join predicate keeps (the textbook figures).
+THETA_SELECTIVITY: dict[type[exp.Expr], float] = {
+    exp.NEQ: 1.0, exp.LT: 1 / 3, exp.LTE: 1 / 3, exp.GT: 1 / 3, exp.GTE: 1 / 3, exp.Between: 0.25,
+    exp.Like: 0.25, exp.ILike: 0.25,
+}
+DEFAULT_THETA_SELECTIVITY = 1 / 3
 MS_PER_SCANNED_ROW = 0.0001  # about ten million rows a second
 
 
@@ -68,12 +77,14 @@ def estimate(analysis: Analysis) -> Estimate:
             fan_outs[id(info)] = fan
             # A one-to-many join yields about the many side's rows, already counted in the base;
             # only a many-to-many or cartesian join multiplies.
-            if not info.linked or info.cardinality == MANY_TO_MANY:
+            if not info.linked or info.cardinality == MANY_TO_MANY or _theta(info):
                 rows *= fan
         filters = sum(1 for c in scope.where if len(scope.sources_of(c)) < 2)
         rows *= FILTER_SELECTIVITY ** filters
-        if scope.select.args.get("group"):
-            rows *= GROUP_REDUCTION
+        group = scope.select.args.get("group")
+        if group:
+            groups = _distinct_groups(scope, group)
+            rows = min(rows, groups) if groups is not None else rows * GROUP_REDUCTION
         elif any(isinstance(p, exp.AggFunc) or p.find(exp.AggFunc) for p in scope.select.expressions):
             rows = 1.0
         limit = limit_value(scope.select)
@@ -91,9 +102,56 @@ def estimate(analysis: Analysis) -> Estimate:
 
 
 def _fan_out(info: JoinInfo, sizes: dict[str, float]) -> float:
+    smaller = max(min(sizes.get(info.left.alias, 1.0), sizes.get(info.right.alias, 1.0)), 1.0)
     if not info.linked:
         # A cartesian product multiplies the larger side by the smaller one.
-        return max(min(sizes.get(info.left.alias, 1.0), sizes.get(info.right.alias, 1.0)), 1.0)
+        return smaller
+    if _theta(info):
+        share = 1.0
+        for conjunct in info.conjuncts:
+            share *= THETA_SELECTIVITY.get(type(conjunct), DEFAULT_THETA_SELECTIVITY)
+        return max(smaller * share, 1.0)
     if info.accepted is not None and info.accepted.fan_out is not None:
         return max(info.accepted.fan_out, 1.0)
     return 1.0
+
+
+def _theta(info: JoinInfo) -> bool:
+    """Linked only by predicates that are not equalities: no key narrows the product."""
+    return info.linked and not info.pairs and not info.using and not any(_keyed(c) for c in info.conjuncts)
+
+
+def _keyed(node: exp.Expr) -> bool:
+    """An equality narrows the join: directly, in one part of an AND, or in every branch of an OR
+    (TPC-H 19: ``(p_partkey = l_partkey AND …) OR (p_partkey = l_partkey AND …)``)."""
+    if isinstance(node, exp.Paren):
+        return _keyed(node.this)
+    if isinstance(node, exp.EQ | exp.NullSafeEQ | exp.In):
+        return True
+    if isinstance(node, exp.And):
+        return _keyed(node.this) or _keyed(node.expression)
+    if isinstance(node, exp.Or):
+        return _keyed(node.this) and _keyed(node.expression)
+    return False
+
+
+def _distinct_groups(scope: Scope, group: exp.Group) -> float | None:
+    """The most groups the catalog's statistics allow: the product of each key's distinct values."""
+    product = 1.0
+    for key in group.expressions:
+        if not isinstance(key, exp.Column):
+            return None
+        source = scope.owner(key)
+        if source is None or source.version is None:
+            return None
+        name = key.name.lower()
+        distinct = next((c.distinct_count for c in source.version.columns if c.name.lower() == name), None)
+        if distinct is None:
+            return None
+        product *= max(distinct, 1) + (1 if _nullable(source, name) else 0)
+    return product
+
+
+def _nullable(source: Source, name: str) -> bool:
+    assert source.version is not None
+    return next((c.nullable for c in source.version.columns if c.name.lower() == name), True)

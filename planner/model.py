@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from planner.capabilities import WAREHOUSES
+from planner.capabilities.bounds import DEFAULT_BOUNDS, FunctionBounds
 from planner.guardrails.thresholds import DEFAULT_THRESHOLDS, GuardrailThresholds
 
-WAREHOUSE_DIALECTS = ("sqlite", "postgres", "duckdb")
+# Every warehouse with a profile in planner.capabilities (what it runs, by sqlglot dialect).
+WAREHOUSE_DIALECTS = WAREHOUSES
 # Analysts may write in any of these; anything else is refused before parsing.
-ANALYST_DIALECTS = (*WAREHOUSE_DIALECTS, "mysql", "bigquery", "snowflake", "trino", "presto", "spark",
+ANALYST_DIALECTS = ("sqlite", "postgres", "duckdb", "mysql", "bigquery", "snowflake", "trino", "presto", "spark",
                     "databricks", "redshift", "tsql", "oracle", "clickhouse", "hive")
 
 
@@ -27,6 +30,7 @@ class PlanOptions:
     max_rows: int = 10_000
     max_sql_bytes: int = 65_536
     thresholds: GuardrailThresholds = DEFAULT_THRESHOLDS
+    function_bounds: FunctionBounds = DEFAULT_BOUNDS  # what one function call may build
 
     @property
     def read_dialect(self) -> str:

@@ -6,7 +6,10 @@ Refusals, in the order they are checked:
   with the line and column where it happened;
 - anything but exactly one SELECT / WITH … SELECT / set operation, or any statement node
   (DML, DDL, INTO, locking clause, PRAGMA, SET, COPY, opaque commands) anywhere -> NotAQuery;
-- a function not on the allow-list -> ForbiddenFunction.
+- a function not on the allow-list -> ForbiddenFunction;
+- given the warehouse: a function it lacks (and no rule rewrites), an analytic construct it does
+  not run -> WarehouseUnsupported; a name longer than it accepts -> WarehouseLimit
+  (:mod:`planner.capabilities` holds what each warehouse runs).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from planner.allowlist import (
     FORBIDDEN_FUNCTIONS,
     STATEMENT_NODES,
 )
-from planner.errors import ForbiddenFunction, InvalidSQL, NotAQuery
+from planner.capabilities import WarehouseProfile, constructs_of, function_key, profile
+from planner.errors import ForbiddenFunction, InvalidSQL, NotAQuery, WarehouseLimit, WarehouseUnsupported
 from planner.positions import node_span, unterminated_span
+from planner.rules.portable_functions import rewritable, unsupported_function
 
 _QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 _PLAIN_IDENTIFIER = re.compile(r"^[\w$]+$")
@@ -39,7 +44,7 @@ def position(sql: str, offset: int) -> tuple[int, int]:
     return line, offset - (sql.rfind("\n", 0, offset) + 1) + 1
 
 
-def parse(sql: str, dialect: str, max_bytes: int = 65_536) -> exp.Query:
+def parse(sql: str, dialect: str, max_bytes: int = 65_536, warehouse: str | None = None) -> exp.Query:
     size = len(sql.encode("utf-8"))
     if size > max_bytes:
         line, column = position(sql, len(sql.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")))
@@ -54,7 +59,7 @@ def parse(sql: str, dialect: str, max_bytes: int = 65_536) -> exp.Query:
     if not isinstance(tree, _QUERY_ROOTS):
         raise NotAQuery(f"Only read-only queries (SELECT, WITH … SELECT, UNION …) are allowed, "
                         f"not {_describe(tree)}.")
-    check(tree)
+    check(tree, profile(warehouse) if warehouse is not None else None)
     return tree
 
 
@@ -87,8 +92,10 @@ def _token_error_position(sql: str, message: str) -> tuple[int, int]:
     return 1, 1
 
 
-def check(tree: exp.Expr) -> None:
-    """Refuse any node or function not on the allow-list (the whole tree, CTEs included)."""
+def check(tree: exp.Expr, warehouse: WarehouseProfile | None = None) -> None:
+    """Refuse any node or function not on the allow-list (the whole tree, CTEs included), and,
+    given the warehouse's profile, whatever that warehouse cannot run."""
+    name_limit = warehouse.max_identifier_bytes if warehouse is not None else None
     for node in tree.walk():
         kind = type(node)
         if isinstance(node, exp.Identifier):
@@ -96,7 +103,16 @@ def check(tree: exp.Expr) -> None:
                 # e.g. postgres reads SELECT`x as a column named "`x"; other dialects read a quote.
                 raise InvalidSQL(f"The name {node.this!r} needs double quotes.", line=node.meta.get("line") or 1,
                                  column=node.meta.get("col") or 1, span=node_span(node))
+            if name_limit is not None and len(node.this) * 4 > name_limit:
+                _check_name_length(node, name_limit, warehouse)  # type: ignore[arg-type]
             continue
+        if warehouse is not None:
+            construct = constructs_of(node)
+            if construct is not None and not warehouse.runs(construct):
+                raise WarehouseUnsupported(
+                    f"{construct} does not run on {warehouse.name}, the warehouse of this gateway; "
+                    f"{_CONSTRUCT_ADVICE.get(construct, 'rewrite the query without it')}.",
+                    warehouse=warehouse.dialect, feature=construct)
         if isinstance(node, exp.Select):
             _check_select(node)
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -105,10 +121,36 @@ def check(tree: exp.Expr) -> None:
                                     "call an allowed function by its plain name.")
         if isinstance(node, exp.Func):
             _check_function(node)
+            if warehouse is not None and warehouse.lacks:
+                key = function_key(node)
+                if key in warehouse.lacks and key not in rewritable(warehouse.dialect):
+                    raise unsupported_function(node, key, warehouse.dialect)
+        elif warehouse is not None and kind.__name__ in warehouse.lacks:
+            raise unsupported_function(node, kind.__name__, warehouse.dialect)  # an operator, e.g. ^ on SQLite
         elif kind not in ALLOWED_NODES:
             if kind in STATEMENT_NODES or isinstance(node, exp.DDL | exp.DML):
                 raise NotAQuery(f"Only read-only queries are allowed; {_describe(node)} is refused.")
             raise NotAQuery(f"{_describe(node)} is not allowed in a query here.")
+
+
+_CONSTRUCT_ADVICE = {
+    "ROLLUP": "UNION ALL one GROUP BY per level of the rollup",
+    "CUBE": "UNION ALL one GROUP BY per combination of columns",
+    "GROUPING SETS": "UNION ALL one GROUP BY per grouping set",
+    "GROUPING()": "UNION ALL the groupings, each with a constant marking its level",
+    "FILTER (WHERE …)": "write SUM(CASE WHEN … THEN x END) instead",
+    "LATERAL": "join a grouped subquery instead, or use a window function",
+    "WITHIN GROUP": "use a window function such as ROW_NUMBER() over the ordered values",
+    "window frame (GROUPS)": "use ROWS or RANGE frames",
+}
+
+
+def _check_name_length(node: exp.Identifier, limit: int, warehouse: WarehouseProfile) -> None:
+    size = len(node.this.encode("utf-8"))
+    if size > limit:
+        raise WarehouseLimit(f"The name {node.this[:40]!r}… is {size} bytes long; {warehouse.name} accepts at "
+                             f"most {limit} (it would cut it silently). Use a shorter alias.",
+                             warehouse=warehouse.dialect, limit="identifier length")
 
 
 def _check_select(node: exp.Select) -> None:

@@ -3,10 +3,13 @@
 The body is read chunk by chunk and cut into lines; lines go to the ingestion service in
 batches, so a 1 GB file never sits in memory. A line longer than the record limit is not
 buffered whole: its first part is kept for the quarantine, the rest skipped up to the newline.
+A line that is not UTF-8 is quarantined with its bytes base64-encoded (``base64:…``), never
+decoded with replacement characters.
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -16,7 +19,7 @@ from starlette.responses import JSONResponse
 
 from gateway.errors import GatewayError
 from gateway.services.ingestion import UNPARSED, Raw
-from gateway.services.ingestion_validate import MAX_RAW_CHARS, TOO_LONG
+from gateway.services.ingestion_validate import BASE64_PREFIX, MAX_RAW_CHARS, TOO_LONG, InvalidUtf8
 
 BATCH_LINES = 10_000
 KEEP_OF_LONG_LINE = 65_536
@@ -37,10 +40,17 @@ async def ndjson_batches(chunks: AsyncIterator[bytes], batch_lines: int = BATCH_
     def emit(data: bytes, too_long: bool) -> None:
         nonlocal number
         number += 1
-        text = data.decode("utf-8", errors="replace").rstrip("\r")
-        if too_long:
-            batch.append((number, text + "…", TOO_LONG))
-        elif text.strip():
+        if too_long:  # only its start is kept, and a cut may split a character
+            batch.append((number, data.decode("utf-8", errors="replace") + "…", TOO_LONG))
+            return
+        try:
+            text = data.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as bad:
+            # Never replaced silently: quarantined with the bytes exactly as they came.
+            raw = BASE64_PREFIX + base64.b64encode(data).decode("ascii")
+            batch.append((number, raw, InvalidUtf8(bad.start, bad.reason)))
+            return
+        if text.strip():
             batch.append((number, text, UNPARSED))
 
     async for chunk in chunks:

@@ -18,7 +18,12 @@ from gateway.store.batching import SharedRead
 from gateway.store.system import read_epoch
 from gateway.store.tables import table_listing, table_with_history
 from gateway.store.unit_of_work import UnitOfWork
-from gateway.warehouse.naming import is_shadow_space, logical_name_problem
+from gateway.warehouse.naming import (
+    PhysicalNameError,
+    logical_name_problem,
+    parse_physical_name,
+    physical_name_problem,
+)
 from planner.catalog import AcceptedJoin, CatalogSnapshot, Column
 from planner.catalog import TableVersion as PlannerVersion
 
@@ -114,10 +119,18 @@ class CatalogService:
                              description: str | None = None) -> TableView:
         require(principal, Capability.REGISTER_TABLE)
         logical = validate_table_name(name)
-        physical = physical_name.strip()
-        if not physical or is_shadow_space(physical):
-            raise InvalidInput("That physical name is in the ingestion staging space; "
-                               "only external tables can be registered.")
+        backend = self._deps.warehouse.backend
+        # Every check runs on the name as the warehouse reads it (gateway.warehouse.naming).
+        try:
+            parsed = parse_physical_name(physical_name, backend)
+        except PhysicalNameError as exc:
+            raise InvalidInput(f"{exc}.") from None
+        problem = physical_name_problem(parsed)
+        if problem:
+            raise InvalidInput(f"That table cannot be registered: {problem}. Only external tables can.")
+        physical = parsed.text
+        async with self._deps.uow() as uow:  # before introspecting: one table, one logical name
+            await _check_unregistered(uow, parsed.key, physical, backend)
         introspected = await self._deps.warehouse.introspect(physical)
         now = self._deps.clock()
         version = VersionRecord(
@@ -129,8 +142,7 @@ class CatalogService:
         async with self._deps.uow() as uow:
             if await uow.tables.get(logical) is not None:
                 raise Conflict(f"A table named {logical!r} is already registered.")
-            if await uow.tables.physical_name_taken(physical):
-                raise Conflict(f"{physical!r} is already registered under another name.")
+            await _check_unregistered(uow, parsed.key, physical, backend)
             await uow.tables.create(logical, description, now)
             await uow.tables.add_version(version)
             await uow.tables.record_state_change(StateChange(
@@ -217,3 +229,17 @@ def build_snapshot(versions: list[VersionRecord], epoch: int,
         joins=joins,
         epoch=epoch,
     )
+
+
+async def _check_unregistered(uow: UnitOfWork, key: str, physical: str, backend: str) -> None:
+    taken = next((v for v in await uow.tables.all_versions() if _same_table(v.physical_name, key, backend)), None)
+    if taken is not None:
+        raise Conflict(f"{physical!r} is already registered, as {taken.table} v{taken.version}; "
+                       "one warehouse table has one logical name.")
+
+
+def _same_table(stored: str, key: str, backend: str) -> bool:
+    try:
+        return parse_physical_name(stored, backend).key == key
+    except PhysicalNameError:  # stored before names were parsed: compare as text
+        return stored.strip().lower() == key.lower()

@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,7 +23,19 @@ from gateway.warehouse.writer import Batch, TargetSpec
 UNPARSED = object()  # the raw text still needs json.loads (an NDJSON line)
 MISSING = object()
 TOO_LONG = object()  # the line passed the size limit; only its beginning was kept as raw text
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidUtf8:
+    """An NDJSON line whose bytes are not UTF-8; its raw text is ``base64:`` + the bytes."""
+
+    position: int  # of the first byte that is not UTF-8
+    reason: str
+
+
+BASE64_PREFIX = "base64:"
 MAX_RAW_CHARS = 1_048_576  # a record longer than this is quarantined whole, not parsed
+MAX_KEY_CHARS = 2_000  # bytes of an idempotency key (its text form), below PostgreSQL's index limit
 INT_TEXT = re.compile(r"^[+-]?\d{1,19}$")
 INT_RANGE = {"INTEGER": (-(2**31), 2**31 - 1), "BIGINT": (-(2**63), 2**63 - 1)}
 
@@ -51,9 +64,9 @@ def _integer(ctype: str) -> Callable[[Any], Any]:
         elif type(v) is str and INT_TEXT.match(v.strip()):
             out = int(v.strip())
         else:
-            raise Bad(f"{v!r} is not a whole number")
+            raise Bad(f"{_short(v)} is not a whole number")
         if not low <= out <= high:
-            raise Bad(f"{out} does not fit in {ctype}")
+            raise Bad(f"{_short(out)} does not fit in {ctype}")
         return out
 
     return coerce
@@ -61,16 +74,19 @@ def _integer(ctype: str) -> Callable[[Any], Any]:
 
 def _double(v: Any) -> float:
     if type(v) in (int, float):
-        out = float(v)
+        try:
+            out = float(v)
+        except OverflowError:  # a JSON integer such as 10**400
+            raise Bad(f"{_short(v)} is too large for a DOUBLE") from None
     elif type(v) is str:
         try:
             out = float(v)
         except ValueError:
-            raise Bad(f"{v!r} is not a number") from None
+            raise Bad(f"{_short(v)} is not a number") from None
     else:
-        raise Bad(f"{v!r} is not a number")
+        raise Bad(f"{_short(v)} is not a number")
     if not math.isfinite(out):
-        raise Bad(f"{v!r} is not a finite number")
+        raise Bad(f"{_short(v)} is not a finite number")
     return out
 
 
@@ -86,6 +102,8 @@ def _text(limit: int | None) -> Callable[[Any], Any]:
             raise Bad(f"text of {len(out):,} characters is longer than the limit of {limit:,}")
         if "\x00" in out:
             raise Bad("text contains a NUL character (U+0000), which no warehouse text column can hold")
+        if not out.isascii() and not _encodable(out):
+            raise Bad("text contains a lone UTF-16 surrogate (such as \\ud800), which is not a character")
         return out
 
     return coerce
@@ -98,7 +116,7 @@ def _boolean(v: Any) -> bool:
         return bool(v)
     if type(v) is str and v.strip().lower() in ("true", "false"):
         return v.strip().lower() == "true"
-    raise Bad(f"{v!r} is not a boolean")
+    raise Bad(f"{_short(v)} is not a boolean")
 
 
 def _timestamp(v: Any) -> str:
@@ -108,12 +126,15 @@ def _timestamp(v: Any) -> str:
         try:
             parsed = datetime.fromisoformat(v.strip())
         except ValueError:
-            raise Bad(f"{v!r} is not an ISO 8601 timestamp") from None
+            raise Bad(f"{_short(v)} is not an ISO 8601 timestamp") from None
     else:
-        raise Bad(f"{v!r} is not a timestamp")
+        raise Bad(f"{_short(v)} is not a timestamp")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise Bad(f"{v!r} has no time zone; send an offset such as Z or +02:00")
-    return canonical_time(parsed)
+        raise Bad(f"{_short(v)} has no time zone; send an offset such as Z or +02:00")
+    try:
+        return canonical_time(parsed)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+        raise Bad(f"{_short(v)} is out of range once converted to UTC (years 1 to 9999)") from None
 
 
 def _date(v: Any) -> str:
@@ -124,11 +145,39 @@ def _date(v: Any) -> str:
             return date.fromisoformat(v.strip()).isoformat()
         except ValueError:
             pass
-    raise Bad(f"{v!r} is not a date (YYYY-MM-DD)")
+    raise Bad(f"{_short(v)} is not a date (YYYY-MM-DD)")
 
 
 def _json(v: Any) -> str:
-    return json.dumps(v, sort_keys=True, separators=(",", ":"))
+    try:
+        out = json.dumps(v, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise Bad("JSON cannot hold NaN or Infinity") from None
+    except RecursionError:
+        raise Bad("JSON nested too deeply") from None
+    # What JSON columns refuse (PostgreSQL's jsonb): NUL in a string, a lone surrogate.
+    if "\\u0000" in out:
+        raise Bad("JSON text contains a NUL character (\\u0000), which a JSON column cannot hold")
+    if "\\ud" in out and not _encodable(json.dumps(v, ensure_ascii=False)):
+        raise Bad("JSON text contains a lone UTF-16 surrogate (such as \\ud800), which is not a character")
+    return out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _short(v: Any) -> str:
+    """A value as a reason quotes it: a 10**400 or a 1 MB string is not repeated whole."""
+    try:
+        text = repr(v)
+    except ValueError:  # int too large to print (sys.set_int_max_str_digits)
+        return f"a {type(v).__name__} of more than 4,300 digits"
+    return text if len(text) <= 80 else text[:77] + "…"
 
 
 def coercer(column: ContractColumn) -> Callable[[Any], Any]:
@@ -177,8 +226,14 @@ class RecordValidator:
     def add(self, batch: Batch, line: int | None, raw: str, value: Any = UNPARSED) -> None:
         try:
             row = self._row(raw, value)
+            key = self._key(row)
         except Bad as problem:
             batch.quarantine.append((line, _storable(str(problem)), _storable(raw)))
+            return
+        except (ValueError, TypeError, ArithmeticError, RecursionError, UnicodeError) as problem:
+            # A value error no coercer foresaw still quarantines this record only, never the batch.
+            reason = f"a value cannot be stored ({type(problem).__name__})"
+            batch.quarantine.append((line, reason, _storable(raw)))
             return
         event = row[self.event_index]
         if self.time_range is not None and not self.time_range[0] <= event < self.time_range[1]:
@@ -186,14 +241,25 @@ class RecordValidator:
             return
         if self.newest_event is None or event > self.newest_event:
             self.newest_event = event
-        keys = tuple(row[i] for i in self.key_index)
         batch.rows.append(row)
-        batch.keys.append(repr(keys[0]) if len(keys) == 1 else repr(keys))
+        batch.keys.append(key)
         batch.raws.append(_storable(raw))
         batch.event_times.append(event)
         batch.line_numbers.append(line)
 
+    def _key(self, row: tuple[Any, ...]) -> str:
+        keys = tuple(row[i] for i in self.key_index)
+        key = repr(keys[0]) if len(keys) == 1 else repr(keys)
+        # A key is indexed (a unique index, the append mode's key index): PostgreSQL's btree
+        # refuses entries past ~2,700 bytes, so a longer key is this record's problem.
+        if len(key) > MAX_KEY_CHARS // 4 and len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_CHARS:
+            raise Bad(f"the idempotency key is longer than {MAX_KEY_CHARS:,} bytes")
+        return key
+
     def _row(self, raw: str, value: Any) -> tuple[Any, ...]:
+        if isinstance(value, InvalidUtf8):
+            raise Bad(f"invalid UTF-8 at byte {value.position + 1} ({value.reason}); the raw record is the "
+                      "line's bytes, base64-encoded")
         if value is TOO_LONG:
             raise Bad(f"record longer than the limit of {MAX_RAW_CHARS:,} characters (only its start is kept)")
         if value is UNPARSED:

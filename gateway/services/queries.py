@@ -48,6 +48,7 @@ from planner import (
     explain,
     plan,
 )
+from planner.capabilities.bounds import DEFAULT_BOUNDS, FunctionBounds
 from planner.catalog import CatalogSnapshot
 from planner.diagnostics import Diagnostic, error_diagnostics, guardrail_diagnostics
 
@@ -103,8 +104,9 @@ class Validation:
 
 class QueryService:
     def __init__(self, deps: ServiceDeps, catalog: CatalogService, *, max_rows: int,
-                 preview_ttl_seconds: int = 3600) -> None:
+                 preview_ttl_seconds: int = 3600, function_bounds: FunctionBounds = DEFAULT_BOUNDS) -> None:
         self._deps = deps
+        self._function_bounds = function_bounds
         self._catalog = catalog
         self._max_rows = max_rows
         self._ttl = timedelta(seconds=preview_ttl_seconds)
@@ -120,7 +122,7 @@ class QueryService:
         """What this caller's plans may reach; every reading of the catalog on a caller's behalf uses it."""
         return PlanOptions(warehouse_dialect=self._deps.warehouse.dialect, dialect=dialect or None,
                            pins=tuple(pins), may_view_shadow=has_capability(principal.role, Capability.VIEW_SHADOW),
-                           max_rows=self._max_rows)
+                           max_rows=self._max_rows, function_bounds=self._function_bounds)
 
     async def _plan(self, sql: str, options: PlanOptions,
                     against: tuple[CatalogSnapshot, bool] | None = None) -> tuple[CachedPlan, CatalogSnapshot, bool]:

@@ -9,11 +9,19 @@ ACTIVE one as it is.
 The ingestion bookkeeping (landing log, quarantine, idempotency keys, checkpoints) lives in a
 second reserved space, ``spyne_ingest`` (schema) / ``spyne_ingest__`` (prefix). Neither space
 can hold an external table.
+
+A physical name given to ``registerTable`` is read as the warehouse reads it
+(:func:`parse_physical_name`: quotes and brackets removed, the default schema — ``main``,
+``public`` — dropped, case folded as the backend folds it) before any check, so
+``MAIN."SPYNE_SHADOW__T__V1"``, ``[main].[sqlite_master]`` and ``spyne_shadow."t__v1"`` are all
+seen for what they are: :func:`physical_name_problem` refuses the gateway's spaces and every system
+catalog, and two spellings of one table share a ``key``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 SHADOW_SCHEMA = "spyne_shadow"
 SHADOW_PREFIX = "spyne_shadow__"
@@ -65,3 +73,114 @@ def is_shadow_space(physical_name: str) -> bool:
     lowered = physical_name.lower()
     return any(lowered.startswith(p) for p in (SHADOW_SCHEMA + ".", SHADOW_PREFIX,
                                                 INGEST_SCHEMA + ".", INGEST_PREFIX))
+
+
+# --- physical names of registered tables, in every spelling ------------------------------------
+
+# Per backend: (identifiers fold to lower case when unquoted, names compare case-insensitively,
+# the default schema a bare name lives in). PostgreSQL folds unquoted names and compares exactly;
+# SQLite, MySQL/MariaDB and DuckDB compare names without regard to case.
+_CASE: dict[str, tuple[bool, bool, str | None]] = {
+    "postgresql": (True, False, "public"),
+    "sqlite": (False, True, "main"),
+    "duckdb": (True, True, "main"),
+    "mysql": (False, True, None),
+    "mariadb": (False, True, None),
+}
+# Schemas (databases, on MySQL) that hold a warehouse's own catalog, per backend family; a table
+# in one of them is never registrable, nor is any table of the gateway's own spaces.
+SYSTEM_SCHEMAS = frozenset({
+    "information_schema", "pg_catalog", "pg_toast", "pg_temp", "pg_internal",  # PostgreSQL
+    "temp",  # SQLite's (and DuckDB's) per-connection schema
+    "mysql", "performance_schema", "sys",  # MySQL / MariaDB
+    "system",  # DuckDB
+    "global_temp",  # Spark
+    SHADOW_SCHEMA, INGEST_SCHEMA,
+})
+SYSTEM_SCHEMA_PREFIXES = ("pg_temp_", "pg_toast_temp_")
+# Table names that are a catalog wherever they appear.
+SYSTEM_TABLE_PREFIXES = ("sqlite_", "pg_", SHADOW_PREFIX, INGEST_PREFIX, "duckdb_")
+_QUOTES = {'"': '"', "`": "`", "[": "]"}
+
+
+class PhysicalNameError(ValueError):
+    """A physical name that cannot be read, or may not be registered (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalName:
+    schema: str | None  # None: the backend's default schema
+    name: str
+    key: str  # what two spellings of the same table share (compare these)
+
+    @property
+    def text(self) -> str:
+        """The name as stored and introspected: unquoted, the default schema left out."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+def _identifiers(text: str) -> list[tuple[str, bool]]:
+    """``a."B".[c]`` -> [("a", False), ("B", True), ("c", True)]; raises PhysicalNameError."""
+    parts: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i < n and text[i] in _QUOTES:
+            close = _QUOTES[text[i]]
+            i += 1
+            out = []
+            while True:
+                if i >= n:
+                    raise PhysicalNameError("an identifier's quote is never closed")
+                if text[i] == close:
+                    if i + 1 < n and text[i + 1] == close:  # a doubled quote is one quote character
+                        out.append(close)
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                out.append(text[i])
+                i += 1
+            parts.append(("".join(out), True))
+        else:
+            start = i
+            while i < n and text[i] != "." and not text[i].isspace():
+                i += 1
+            parts.append((text[start:i], False))
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        if text[i] != ".":
+            raise PhysicalNameError("write a physical name as table or schema.table")
+        i += 1
+    return parts
+
+
+def parse_physical_name(physical_name: str, backend: str) -> PhysicalName:
+    """The table ``physical_name`` means on ``backend``, however it was spelled."""
+    folds, insensitive, default_schema = _CASE.get(backend, (False, True, None))
+    parts = _identifiers(physical_name.strip())
+    if not 1 <= len(parts) <= 2 or any(not p for p, _ in parts):
+        raise PhysicalNameError("write a physical name as table or schema.table")
+    if any(ch in p for p, _ in parts for ch in ('"', "`", "[", "]", ".", "\x00")):
+        raise PhysicalNameError("quotes, brackets, dots and NUL inside an identifier are not supported")
+    names = [p.lower() if folds and not quoted else p for p, quoted in parts]
+    schema, name = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+    if schema is not None and default_schema is not None and schema.lower() == default_schema:
+        schema = None
+    key = f"{schema}.{name}" if schema else name
+    return PhysicalName(schema, name, key.lower() if insensitive else key)
+
+
+def physical_name_problem(physical: PhysicalName) -> str | None:
+    """Why a table may not be registered under ``physical`` (a gateway space or a system catalog)."""
+    schema = (physical.schema or "").lower()
+    name = physical.name.lower()
+    if schema in SYSTEM_SCHEMAS or schema.startswith(SYSTEM_SCHEMA_PREFIXES):
+        return f"the schema {physical.schema!r} belongs to the warehouse's system catalog or to the gateway"
+    if name.startswith(SYSTEM_TABLE_PREFIXES) or name in RESERVED_NAMES:
+        return (f"{physical.name!r} is a system catalog or a gateway-managed table "
+                "(the sqlite_, pg_, duckdb_, spyne_shadow__ and spyne_ingest__ names are reserved)")
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planner.model import PlanOptions
 from planner.resolve import Resolution
@@ -12,6 +12,8 @@ from planner.resolve import Resolution
 class RewriteContext:
     resolution: Resolution
     options: PlanOptions
+    # What a rule wants the preview to say (a semantic difference it could not rewrite away).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def warehouse(self) -> str:

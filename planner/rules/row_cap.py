@@ -7,12 +7,18 @@ OFFSET-only oddities) is wrapped: ``SELECT * FROM (<query>) AS _capped LIMIT cap
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.transforms import eliminate_qualify
 
+from planner.capabilities import profile
 from planner.rules.context import RewriteContext
 
 
 def row_cap(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     cap = ctx.options.max_rows + 1
+    if not profile(ctx.warehouse).native_qualify and tree.find(exp.Qualify):
+        # The generator would turn QUALIFY into a subquery around the capped SELECT, capping the
+        # rows before the filter: rewrite it first, so the cap applies to what the filter keeps.
+        tree = tree.transform(eliminate_qualify, copy=False)
     query = tree
     if not isinstance(query, exp.Select | exp.SetOperation) or query.args.get("fetch"):
         return _wrap(tree, cap)

@@ -3,6 +3,7 @@
 >>> # DATE '1998-12-01' - INTERVAL '90' DAY   ->  DATE('1998-12-01', '-90 day')
 >>> # EXTRACT(YEAR FROM x)                    ->  CAST(STRFTIME('%Y', x) AS INTEGER)
 >>> # DATE_TRUNC('month', x)                  ->  DATE(x, 'start of month')
+>>> # d + INTERVAL '1' MONTH                  ->  MIN(DATE(d, '+1 month'), DATE(d, 'start of month', '+2 month', '-1 day'))
 >>> # DATE_TRUNC('quarter', x)                ->  refused (FORBIDDEN_FUNCTION)
 """
 
@@ -22,6 +23,7 @@ _DATE_UNITS = {"DAY": "day", "MONTH": "month", "YEAR": "year"}
 _TIME_UNITS = {"HOUR": "hour", "MINUTE": "minute", "SECOND": "second"}
 _TRUNC = {"YEAR": "start of year", "MONTH": "start of month", "DAY": None}
 _CANDIDATES = (exp.Add, exp.Sub, exp.Extract, exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc, exp.Cast)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-(\d{2})")
 _AMOUNT = re.compile(r"^\s*([+-]?\d+)\s*([a-zA-Z]+)?\s*$")
 
 
@@ -82,12 +84,26 @@ def _shift(base: exp.Expr, amount: int, unit: str) -> exp.Expr:
         base = base.this
     if isinstance(base, exp.Anonymous) and base.name.upper() == "DATE" and len(base.expressions) == 1:
         base = base.expressions[0]
+    if unit in ("MONTH", "YEAR") and not _early_in_month(base):
+        # PostgreSQL (and the SQL standard) clamps to the month's last day: Jan 31 + 1 month is
+        # Feb 29, where SQLite's modifier overflows to Mar 2. The smaller of the two is the answer.
+        months = amount * (12 if unit == "YEAR" else 1)
+        overflowing = _call("DATE", base, exp.Literal.string(f"{months:+d} month"))
+        last_day = _call("DATE", base.copy(), exp.Literal.string("start of month"),
+                         exp.Literal.string(f"{months + 1:+d} month"), exp.Literal.string("-1 day"))
+        return _call("MIN", overflowing, last_day)
     if unit in _DATE_UNITS:
         return _call("DATE", base, exp.Literal.string(f"{amount:+d} {_DATE_UNITS[unit]}"))
     if unit in _TIME_UNITS:
         return _call("DATETIME", base, exp.Literal.string(f"{amount:+d} {_TIME_UNITS[unit]}"))
     raise ForbiddenFunction(f"Interval arithmetic in {unit.lower()}s cannot run on SQLite; use days, "
                             f"weeks, months, years, hours, minutes or seconds.")
+
+
+def _early_in_month(node: exp.Expr) -> bool:
+    """A literal date on or before the 28th: adding months never overflows it."""
+    match = _ISO_DATE.match(node.name) if isinstance(node, exp.Literal) and node.is_string else None
+    return match is not None and int(match.group(1)) <= 28
 
 
 def _interval(node: exp.Interval) -> tuple[int, str]:

@@ -5,7 +5,9 @@ files, the expected warehouse SQL ending with ``;``. Headers:
 
     # dialect: postgres        the analyst's dialect (default: the warehouse's)
     # warehouse: sqlite        sqlite (default) | postgres | duckdb
-    # catalog: shop            shop (default) | tpch
+    # catalog: shop            shop (default) | tpch | live (tests/planner/live.py, run for real)
+    # expect: same             live cases: the warehouse's answer equals the analyst dialect's
+                               (``same``) or differs as an assumption of the preview says
     # pins: orders=1, x=2
     # shadow: true             may_view_shadow
     # max_rows: 100
@@ -23,12 +25,14 @@ from pathlib import Path
 
 from planner import Pin, PlanOptions
 from planner.catalog import CatalogSnapshot
+from tests.planner import live
 from tests.planner.catalogs import shop_catalog, tpch_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UPDATE = os.environ.get("SPYNE_UPDATE_GOLDEN") == "1"
 CATALOGS = {"shop": shop_catalog(), "tpch": tpch_catalog()}
-_ORDER = ("dialect", "warehouse", "catalog", "pins", "shadow", "max_rows", "guardrails", "error", "range", "fixes")
+_ORDER = ("dialect", "warehouse", "catalog", "pins", "shadow", "max_rows", "expect", "guardrails", "error", "range",
+          "fixes")
 
 
 @dataclass
@@ -53,7 +57,10 @@ class Case:
                            max_rows=int(h.get("max_rows", "10000")))
 
     def catalog(self) -> CatalogSnapshot:
-        return CATALOGS[self.headers.get("catalog", "shop")]
+        name = self.headers.get("catalog", "shop")
+        if name == "live":  # the tables of tests/planner/live.py, typed as the warehouse types them
+            return live.catalog(self.headers.get("warehouse", "sqlite"))
+        return CATALOGS[name]
 
     def render(self) -> str:
         lines = [f"# title: {self.title}"]

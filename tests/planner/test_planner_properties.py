@@ -100,9 +100,10 @@ def test_arbitrary_text_only_raises_planner_errors(sql: str, options: PlanOption
     _check(sql, options)
 
 
-def test_deep_nesting_is_invalid_sql_not_a_crash() -> None:
+def test_deep_nesting_is_refused_not_a_crash() -> None:
+    # Past SQLite's parser stack (WAREHOUSE_LIMIT) or past what can be checked at all (INVALID_SQL).
     for depth in (200, 3000):
         try:
             plan("SELECT " + "(" * depth + "1" + ")" * depth, CATALOG)
         except PlannerError as e:
-            assert e.code == "INVALID_SQL"
+            assert e.code in ("INVALID_SQL", "WAREHOUSE_LIMIT")
