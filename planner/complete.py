@@ -18,9 +18,9 @@ from functools import cache
 
 from sqlglot.tokens import Token, TokenType
 
+from planner.capabilities import functions_for
 from planner.catalog import Catalog, LogicalTable, TableVersion, resolved, visible_tables, visible_versions
 from planner.errors import PlannerError
-from planner.functions import functions_for
 from planner.model import PlanOptions
 from planner.positions import Range, offset_of, to_range, tokens
 
@@ -139,7 +139,12 @@ def _clause(before: list[Token]) -> str:
 
 @cache
 def _functions(warehouse: str) -> tuple[CompletionItem, ...]:
-    return tuple(CompletionItem(f, FUNCTION, f"{f}(", detail="function") for f in functions_for(warehouse))
+    """What the warehouse runs (natively or through an exact rewrite), from its capability table."""
+    seen: dict[str, CompletionItem] = {}
+    for spec in functions_for(warehouse):
+        seen.setdefault(spec.name, CompletionItem(spec.name, FUNCTION, f"{spec.name}(",
+                                                  detail=f"{spec.kind} · {spec.example}"))
+    return tuple(sorted(seen.values(), key=lambda i: i.label))
 
 
 def _tables(catalog: Catalog, options: PlanOptions) -> list[CompletionItem]:
