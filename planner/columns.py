@@ -27,7 +27,12 @@ def check_columns(scopes: list[Scope]) -> list[PlannerError]:
     for scope in scopes:
         chain = _chain(scope, by_select)
         aliases = {p.alias.lower() for p in scope.select.expressions if isinstance(p, exp.Alias)}
+        outputs = {p.alias_or_name.lower() for p in scope.select.expressions if isinstance(p, exp.Alias | exp.Column)}
+        order = scope.select.args.get("order")
         for column in local_columns(scope.select):
+            if order is not None and not column.table and column.name.lower() in outputs \
+                    and column.find_ancestor(exp.Order) is order:
+                continue  # ORDER BY names an output column first (`SELECT c.name … ORDER BY name`)
             problem = _check(column, chain, aliases)
             if problem is not None:
                 problems.append(problem)
