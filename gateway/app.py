@@ -54,6 +54,7 @@ from gateway.services.events_relay import EventRelay
 from gateway.services.history import HistoryService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
+from gateway.services.language import LanguageService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
@@ -103,6 +104,7 @@ def build_services(settings: Settings) -> Services:
         downloads=DownloadService(deps, queries, DownloadCaps(max_rows=settings.max_export_rows,
                                                               max_bytes=settings.max_export_bytes)),
         history=HistoryService(deps),
+        language=LanguageService(catalog, queries),
     )
 
 

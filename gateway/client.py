@@ -31,7 +31,8 @@ MEDIA_TYPES = {"arrow": ARROW, "csv": "text/csv", "ndjson": "application/x-ndjso
 NOTEBOOK_EXTRA = "pip install 'spyne-gateway[notebook]'"
 
 _PREVIEW_FIELDS = """id sql originalSql dialect requiresConfirmation estimatedRows estimatedCostMs expiresAt
-  tablesUsed { name version state physicalName rowCount } joins { joinId version joinType condition accepted }
+  tablesUsed { name version state physicalName rowCount }
+  joins { joinId version joinType condition accepted leftTable rightTable }
   filters aggregations assumptions guardrails { type message requiresOverride }"""
 _RESULT_FIELDS = """executionId previewId columns { name type } rows rowCount truncated elapsedMs
   explanation { plainEnglish tablesUsed joins filters aggregations assumptions }"""
@@ -227,6 +228,16 @@ class SpyneClient:
         return self.preview(sql, **kwargs).execute(overrides)
 
 
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+
+def _join(j: Mapping[str, Any]) -> str:
+    tables = f"{j.get('leftTable') or '?'} {j['joinType']} JOIN {j.get('rightTable') or '?'}"
+    if j["condition"] is None:
+        return f"{tables} with no condition: every row of one side with every row of the other"
+    status = f"accepted join {j['joinId']} v{j['version']}" if j["accepted"] else "not an accepted join"
+    return f"{tables} ON {j['condition']} — {status}"
 def _download_error(response: httpx.Response) -> SpyneError:
     try:
         first = response.json()["errors"][0]
@@ -276,16 +287,15 @@ def render_preview(data: Mapping[str, Any]) -> str:
     """The preview as a person reads it in a terminal."""
     lines = ["Tables:"]
     for t in data["tablesUsed"]:
-        rows = f"{t['rowCount']:,} rows" if t.get("rowCount") is not None else "rows unknown"
+        rows = _rows(t["rowCount"]) if t.get("rowCount") is not None else "rows unknown"
         lines.append(f"  {t['name']} v{t['version']} ({t['state']}, {rows})")
     for j in data.get("joins") or ():
-        status = f"accepted join {j['joinId']} v{j['version']}" if j["accepted"] else "not an accepted join"
-        lines.append(f"Join: {j['joinType']} ON {j['condition']} — {status}")
+        lines.append(f"Join: {_join(j)}")
     for label, key in (("Filters", "filters"), ("Aggregations", "aggregations"), ("Assumptions", "assumptions")):
         if data.get(key):
             lines.append(f"{label}: " + "; ".join(data[key]))
     estimate = data.get("estimatedRows")
-    lines.append(f"Estimate: {estimate:,} rows" if estimate is not None else "Estimate: unknown")
+    lines.append(f"Estimate: {_rows(estimate)}" if estimate is not None else "Estimate: unknown")
     for g in data.get("guardrails") or ():
         mark = "BLOCKS until overridden" if g["requiresOverride"] else "warning"
         lines.append(f"Guardrail {g['type']} ({mark}): {g['message']}")

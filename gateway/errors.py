@@ -22,7 +22,8 @@
                                       database cannot be reached; retry later)
 
 Planner errors (``planner.errors``) map onto INVALID_SQL, NOT_A_QUERY, FORBIDDEN_FUNCTION,
-TABLE_NOT_FOUND and TABLE_NOT_QUERYABLE through :func:`code_of`.
+TABLE_NOT_FOUND, TABLE_NOT_QUERYABLE, COLUMN_NOT_FOUND and AMBIGUOUS_COLUMN through :func:`code_of`;
+their extensions carry where they point (line, column, endLine, endColumn) and any suggestions.
 
 Messages are for the caller: they say what to do. They never carry a stack trace, a
 secret, or the physical name of a version the caller may not see.

@@ -70,6 +70,10 @@ class Catalog(Protocol):
 
     def table(self, name: str) -> LogicalTable | None: ...
 
+    def names(self) -> tuple[str, ...]:
+        """Every logical name, sorted; callers filter what a caller may see (see visible_tables)."""
+        ...
+
     def accepted_joins(self) -> tuple[AcceptedJoin, ...]: ...
 
 
@@ -81,9 +85,17 @@ class CatalogSnapshot:
     joins: tuple[AcceptedJoin, ...] = ()
     epoch: int = 0
     physical_names: frozenset[str] = field(default=frozenset())
+    # Derived listings, computed once per snapshot (a snapshot never changes).
+    _memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def table(self, name: str) -> LogicalTable | None:
         return self.tables.get(name.lower())
+
+    def names(self) -> tuple[str, ...]:
+        found = self._memo.get("names")
+        if found is None:
+            found = self._memo["names"] = tuple(sorted(self.tables))
+        return found  # type: ignore[return-value]
 
     def accepted_joins(self) -> tuple[AcceptedJoin, ...]:
         return self.joins
@@ -100,3 +112,48 @@ class CatalogSnapshot:
         }
         return cls(tables=tables, joins=joins, epoch=epoch,
                    physical_names=frozenset(v.physical_name.lower() for v in versions))
+
+
+def visible_versions(table: LogicalTable, may_view_shadow: bool) -> tuple[TableVersion, ...]:
+    """The versions a caller may know of: SHADOW ones only with ``may_view_shadow``."""
+    return tuple(v for v in table.versions if v.state != SHADOW or may_view_shadow)
+
+
+def resolved(versions: tuple[TableVersion, ...]) -> TableVersion | None:
+    """What an unpinned reference reaches among ``versions``: the ACTIVE one, else the newest READ_ONLY."""
+    for state in (ACTIVE, READ_ONLY):
+        candidates = [v for v in versions if v.state == state]
+        if candidates:
+            return max(candidates, key=lambda v: v.version)
+    return None
+
+
+def visible_tables(catalog: Catalog, may_view_shadow: bool) -> tuple[tuple[LogicalTable, TableVersion], ...]:
+    """Every table a caller may know of, by name, with the version it shows: the resolved one,
+    else its newest visible one. Memoised per snapshot: an IDE asks at every keystroke."""
+    memo = getattr(catalog, "_memo", None)
+    key = ("visible", may_view_shadow)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    found: list[tuple[LogicalTable, TableVersion]] = []
+    for name in catalog.names():
+        table = catalog.table(name)
+        versions = visible_versions(table, may_view_shadow) if table is not None else ()
+        if table is not None and versions:
+            found.append((table, resolved(versions) or max(versions, key=lambda v: v.version)))
+    listing = tuple(found)
+    if memo is not None:
+        memo[key] = listing
+    return listing
+
+
+def visible_names(catalog: Catalog, may_view_shadow: bool) -> tuple[str, ...]:
+    """The logical names of :func:`visible_tables`, memoised the same way."""
+    memo = getattr(catalog, "_memo", None)
+    key = ("visible names", may_view_shadow)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    names = tuple(table.name for table, _ in visible_tables(catalog, may_view_shadow))
+    if memo is not None:
+        memo[key] = names
+    return names

@@ -9,13 +9,16 @@ from planner.analysis import Analysis, analyse
 from planner.capabilities import profile
 from planner.capabilities.bounds import check_bounds
 from planner.catalog import Catalog
+from planner.columns import check_columns
 from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
 from planner.explain import assumptions
 from planner.guardrails.base import Facts
 from planner.guardrails.registry import run_guardrails
 from planner.joins import JoinInfo
+from planner.locate import locate
 from planner.model import ANALYST_DIALECTS, WAREHOUSE_DIALECTS, JoinUse, Plan, PlanOptions, TableUse
+from planner.output import output_columns
 from planner.parse import parse
 from planner.resolve import Resolution, resolve
 from planner.rewrite import rewrite
@@ -32,8 +35,8 @@ def plan(sql: str, catalog: Catalog, options: PlanOptions = DEFAULT_OPTIONS) -> 
     _check_options(options)
     try:
         return _plan(sql, catalog, options)
-    except PlannerError:
-        raise
+    except PlannerError as error:
+        raise locate(error, sql, options.read_dialect) from None
     except RecursionError:
         raise InvalidSQL("The query is nested too deeply to check; simplify it.", line=1, column=1) from None
     except UnsupportedError as e:
@@ -55,6 +58,10 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes.
     warehouse_tree = tree.copy()
     analysis = analyse(tree, resolution, catalog)
+    unknown = check_columns(analysis.scopes)
+    if unknown:
+        unknown[0].related = tuple(unknown[1:])
+        raise unknown[0]
     tables = _table_uses(resolution)
     est = estimate(analysis)
     guardrails = run_guardrails(Facts(analysis, est, tables, options.thresholds, dialect))
@@ -77,7 +84,8 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
         aggregations=aggregations, group_by=group_by,
         assumptions=(*assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
                      *ctx.notes),
-        guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap)
+        guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap,
+        columns=output_columns(analysis, dialect))
 
 
 def _check_options(options: PlanOptions) -> None:

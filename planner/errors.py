@@ -6,6 +6,8 @@
     ├── ForbiddenFunction        FORBIDDEN_FUNCTION
     ├── TableNotFound            TABLE_NOT_FOUND
     ├── TableNotQueryable        TABLE_NOT_QUERYABLE
+    ├── ColumnNotFound           COLUMN_NOT_FOUND
+    ├── AmbiguousColumn          AMBIGUOUS_COLUMN
     ├── WarehouseUnsupported     WAREHOUSE_UNSUPPORTED (warehouse, feature): a function or construct
     │                            the configured warehouse does not run
     ├── WarehouseLimit           WAREHOUSE_LIMIT (warehouse, limit): past a limit of the warehouse's
@@ -13,27 +15,38 @@
     ├── FunctionLimit            FUNCTION_LIMIT (function, limit): a width or count argument past the
     │                            bound of what one function call may build (PlanOptions.function_bounds)
     └── InvalidCorrection        INVALID_INPUT
+
+An error may know where it happened (``span``: character offsets in the analyst's SQL) and how
+to fix it (``fixes``: replacements, e.g. "did you mean"); :func:`planner.diagnostics.locate`
+turns both into (line, column) ranges.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from planner.positions import Fix, Span
+
 
 class PlannerError(Exception):
     code = "INVALID_SQL"
 
-    def __init__(self, message: str, **extensions: Any) -> None:
+    def __init__(self, message: str, *, span: Span | None = None, fixes: tuple[Fix, ...] = (),
+                 **extensions: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.span = span
+        self.fixes = fixes
+        self.related: tuple[PlannerError, ...] = ()  # further problems of the same kind, for an IDE
         self.extensions: dict[str, Any] = {k: v for k, v in extensions.items() if v is not None}
 
 
 class InvalidSQL(PlannerError):
     code = "INVALID_SQL"
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(message, line=line, column=column)
+    def __init__(self, message: str, line: int | None = None, column: int | None = None, *,
+                 span: Span | None = None, fixes: tuple[Fix, ...] = ()) -> None:
+        super().__init__(message, span=span, fixes=fixes, line=line, column=column)
         self.line = line
         self.column = column
 
@@ -52,6 +65,14 @@ class TableNotFound(PlannerError):
 
 class TableNotQueryable(PlannerError):
     code = "TABLE_NOT_QUERYABLE"
+
+
+class ColumnNotFound(PlannerError):
+    code = "COLUMN_NOT_FOUND"
+
+
+class AmbiguousColumn(PlannerError):
+    code = "AMBIGUOUS_COLUMN"
 
 
 class WarehouseUnsupported(PlannerError):

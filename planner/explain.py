@@ -29,10 +29,14 @@ def assumptions(tables: tuple[TableUse, ...], joins: list[JoinInfo], row_cap: in
             said.append(f"RIGHT JOIN keeps every {right} row; {left} columns are NULL where nothing matches")
         elif info.join_type == "FULL":
             said.append(f"FULL JOIN keeps unmatched rows of both {left} and {right}")
+    # The SQL to run asks for one row over the cap (LIMIT cap + 1): say why, or it reads as a contradiction.
+    over = f"the SQL asks for {row_cap + 1:,} only to tell whether there were more"
     if analyst_limit is not None and analyst_limit <= row_cap:
-        said.append(f"your LIMIT {analyst_limit} is within the row cap {row_cap}")
+        said.append(f"your LIMIT {analyst_limit:,} is within the row cap of {row_cap:,} rows")
+    elif analyst_limit is not None:
+        said.append(f"your LIMIT {analyst_limit:,} is over the row cap: at most {row_cap:,} rows come back; {over}")
     else:
-        said.append(f"row cap {row_cap} applied")
+        said.append(f"at most {row_cap:,} rows come back (the row cap); {over}")
     if dialect != warehouse:
         said.append(f"written in {dialect}, run on {warehouse}")
     said.append("estimates come from catalog row counts")

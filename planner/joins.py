@@ -110,7 +110,7 @@ def extract_joins(scope: Scope) -> tuple[list[JoinInfo], set[int]]:
 def match_accepted(info: JoinInfo, accepted: tuple[AcceptedJoin, ...]) -> None:
     """Bind ``info`` to the newest accepted join with the same equality pairs; set cardinality."""
     if info.pairs:
-        matches = [a for a in accepted if _accepted_pairs(a) == info.pairs]
+        matches = _by_pairs(accepted).get(info.pairs)
         if matches:
             best = max(matches, key=lambda a: a.version)
             info.accepted = best
@@ -141,6 +141,23 @@ def _from_keys(info: JoinInfo) -> str | None:
     right_one = bool(info.right.primary_key) and info.right.primary_key <= right_cols
     return {(True, True): ONE_TO_ONE, (True, False): ONE_TO_MANY,
             (False, True): MANY_TO_ONE, (False, False): MANY_TO_MANY}[(left_one, right_one)]
+
+
+# The last accepted-joins tuple indexed by its pairs: a catalog snapshot's tuple is one object for
+# as long as the snapshot lives, and matching every join of a query against every accepted join
+# (hundreds in a large catalog) at every keystroke of an IDE is what this avoids.
+_INDEXED: list[tuple[tuple[AcceptedJoin, ...], dict[frozenset[Pair], list[AcceptedJoin]]]] = []
+
+
+def _by_pairs(accepted: tuple[AcceptedJoin, ...]) -> dict[frozenset[Pair], list[AcceptedJoin]]:
+    for known, found in _INDEXED:
+        if known is accepted:
+            return found
+    index: dict[frozenset[Pair], list[AcceptedJoin]] = {}
+    for join in accepted:
+        index.setdefault(_accepted_pairs(join), []).append(join)
+    _INDEXED[:] = [(accepted, index), *_INDEXED[:3]]
+    return index
 
 
 def _accepted_pairs(join: AcceptedJoin) -> frozenset[Pair]:

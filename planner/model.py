@@ -59,6 +59,12 @@ class JoinUse:
 
 
 @dataclass(frozen=True, slots=True)
+class OutputColumn:
+    name: str
+    type: str | None  # the catalog's type when the column comes from a catalog column; else unknown
+
+
+@dataclass(frozen=True, slots=True)
 class Guardrail:
     type: str  # one of API.md's GuardrailType names
     message: str
@@ -85,6 +91,7 @@ class Plan:
     estimated_rows: int | None
     estimated_cost_ms: float | None
     row_cap: int
+    columns: tuple[OutputColumn, ...] = ()  # what the query returns, `*` expanded to the version's columns
 
     @property
     def requires_override(self) -> tuple[str, ...]:

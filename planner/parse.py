@@ -29,6 +29,7 @@ from planner.allowlist import (
 )
 from planner.capabilities import WarehouseProfile, constructs_of, function_key, profile
 from planner.errors import ForbiddenFunction, InvalidSQL, NotAQuery, WarehouseLimit, WarehouseUnsupported
+from planner.positions import node_span, unterminated_span
 from planner.rules.portable_functions import rewritable, unsupported_function
 
 _QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
@@ -73,7 +74,7 @@ def _parse_statements(sql: str, dialect: str) -> list[exp.Expr]:
     except TokenError as e:
         line, column = _token_error_position(sql, str(e))
         raise InvalidSQL("Syntax error: an unterminated string, identifier or comment.",
-                         line=line, column=column) from None
+                         line=line, column=column, span=unterminated_span(sql, dialect)) from None
     except RecursionError:
         raise InvalidSQL("The query is nested too deeply to check; simplify it.", line=1, column=1) from None
     except (SqlglotError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
@@ -101,7 +102,7 @@ def check(tree: exp.Expr, warehouse: WarehouseProfile | None = None) -> None:
             if not node.quoted and not _PLAIN_IDENTIFIER.match(node.this):
                 # e.g. postgres reads SELECT`x as a column named "`x"; other dialects read a quote.
                 raise InvalidSQL(f"The name {node.this!r} needs double quotes.", line=node.meta.get("line") or 1,
-                                 column=node.meta.get("col") or 1)
+                                 column=node.meta.get("col") or 1, span=node_span(node))
             if name_limit is not None and len(node.this) * 4 > name_limit:
                 _check_name_length(node, name_limit, warehouse)  # type: ignore[arg-type]
             continue
@@ -168,8 +169,9 @@ def _check_function(node: exp.Func) -> None:
         return
     shown = name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
     if name.lower() in FORBIDDEN_FUNCTIONS:
-        raise ForbiddenFunction(f"{shown}() reads files or reaches other systems and is not allowed.")
-    raise ForbiddenFunction(f"{shown}() is not on the list of allowed functions.")
+        raise ForbiddenFunction(f"{shown}() reads files or reaches other systems and is not allowed.",
+                                span=node_span(node))
+    raise ForbiddenFunction(f"{shown}() is not on the list of allowed functions.", span=node_span(node))
 
 
 def _describe(node: exp.Expr) -> str:

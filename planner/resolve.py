@@ -3,7 +3,9 @@
 Resolution order for a logical name: a pinned version (SHADOW only with ``may_view_shadow``),
 else the ACTIVE version, else the newest READ_ONLY one. A name that is not a logical table —
 a physical name typed by hand, anything schema-qualified, a table the caller may not see — is
-TABLE_NOT_FOUND with one message that never names a table, so the error cannot be used to probe.
+TABLE_NOT_FOUND. The message repeats what was typed and suggests the nearest logical names the
+caller may see; it reads the same for a missing and an invisible table, so it cannot be used
+to probe.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from planner.catalog import ACTIVE, DEPRECATED, READ_ONLY, SHADOW, Catalog, TableVersion
+from planner.catalog import DEPRECATED, Catalog, TableVersion, resolved, visible_names, visible_versions
 from planner.errors import NotAQuery, TableNotFound, TableNotQueryable
 from planner.model import Pin, PlanOptions
+from planner.nearest import nearest
+from planner.positions import Fix, Span, node_span
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,8 @@ def resolve(tree: exp.Expr, catalog: Catalog, options: PlanOptions) -> Resolutio
     memo: dict[str, tuple[TableVersion, bool]] = {}
     for node in tree.find_all(exp.Table):
         if not isinstance(node.this, exp.Identifier):
-            raise NotAQuery("Table functions are not allowed in FROM; query catalog tables only.")
+            raise NotAQuery("Table functions are not allowed in FROM; query catalog tables only.",
+                            span=node_span(node))
         name = node.name
         if not node.args.get("db") and not node.args.get("catalog"):
             cte = _visible_cte(node, name.lower())
@@ -49,7 +54,7 @@ def resolve(tree: exp.Expr, catalog: Catalog, options: PlanOptions) -> Resolutio
                 cte_refs[id(node)] = cte
                 continue
         else:
-            raise _not_found(node)
+            raise not_found(node, catalog, options.may_view_shadow)
         key = name.lower()
         if key not in memo:
             memo[key] = _version(node, key, catalog, pins, options.may_view_shadow)
@@ -67,36 +72,44 @@ def _pins(pins: tuple[Pin, ...]) -> dict[str, int]:
 def _version(node: exp.Table, key: str, catalog: Catalog, pins: dict[str, int],
              may_view_shadow: bool) -> tuple[TableVersion, bool]:
     table = catalog.table(key)
-    visible = () if table is None else tuple(
-        v for v in table.versions if v.state != SHADOW or may_view_shadow)
+    visible = () if table is None else visible_versions(table, may_view_shadow)
     if not visible:
-        raise _not_found(node)
+        raise not_found(node, catalog, may_view_shadow)
     if key in pins:
         wanted = pins[key]
         chosen = next((v for v in visible if v.version == wanted), None)
         if chosen is None:
             raise TableNotQueryable(f"Version {wanted} of table '{key}' does not exist or is not "
-                                    f"available to you; pick a version listed by `table(name)`.")
+                                    f"available to you; pick a version listed by `table(name)`.",
+                                    span=_name_span(node))
         return chosen, True
-    for state in (ACTIVE, READ_ONLY):
-        candidates = [v for v in visible if v.state == state]
-        if candidates:
-            return max(candidates, key=lambda v: v.version), False
+    found = resolved(visible)
+    if found is not None:
+        return found, False
     only = "deprecated" if all(v.state == DEPRECATED for v in visible) else "not yet active"
     raise TableNotQueryable(f"Table '{key}' has no ACTIVE or READ_ONLY version (its versions are {only}); "
-                            f"pin one with pins: [{{table: \"{key}\", version: N}}].")
+                            f"pin one with pins: [{{table: \"{key}\", version: N}}].", span=_name_span(node))
 
 
-def _not_found(node: exp.Table) -> TableNotFound:
-    first = node.parts[0] if node.parts else node.this
-    meta = first.meta if isinstance(first, exp.Identifier) else {}
-    line, column = meta.get("line"), meta.get("col")
-    if column is not None and meta.get("end") is not None and meta.get("start") is not None:
-        column -= meta["end"] - meta["start"]  # sqlglot records where the token ends; say where it starts
-    where = f" at line {line}, column {column}" if line else ""
-    return TableNotFound(f"The table referenced{where} is not a table you can query. Use a logical "
-                         f"table name as listed by `tables`, without schema or quoting.",
-                         line=line, column=column)
+def _name_span(node: exp.Table) -> Span | None:
+    """The table's name as typed, schema included, without its alias."""
+    spans = [s for part in node.parts if (s := node_span(part)) is not None]
+    return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+
+
+def nearest_tables(typed: str, catalog: Catalog, may_view_shadow: bool, n: int = 3) -> list[str]:
+    """The logical names closest to ``typed`` among those the caller may see; never another."""
+    return nearest(typed.lower(), visible_names(catalog, may_view_shadow), n=n)
+
+
+def not_found(node: exp.Table, catalog: Catalog, may_view_shadow: bool) -> TableNotFound:
+    typed = ".".join(part.name for part in node.parts)
+    span = _name_span(node)
+    near = nearest_tables(node.name, catalog, may_view_shadow)
+    fixes = tuple(Fix(f"Did you mean {name}?", name, span) for name in near) if span else ()
+    hint = f" Did you mean {' or '.join(near)}?" if near else ""
+    return TableNotFound(f"No table named '{typed}' that you can query.{hint} Use a logical table name as "
+                         f"listed by `tables`, without schema or quoting.", span=span, fixes=fixes)
 
 
 def _visible_cte(node: exp.Expr, name: str) -> exp.CTE | None:

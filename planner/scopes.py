@@ -20,8 +20,10 @@ class Source:
     label: str  # what a person reads: the logical table name, or the alias of a derived table
     node: exp.Expr  # the FROM/JOIN item
     version: TableVersion | None  # for catalog tables
-    columns: frozenset[str] | None  # lower case; None when unknown (SELECT *)
+    columns: frozenset[str] | None  # lower case; None when unknown
     primary_key: frozenset[str] = frozenset()
+    ordered: tuple[str, ...] | None = None  # the same names in order (what `*` expands to)
+    unnamed: bool = False  # a derived table with expressions it did not name (the warehouse names them)
 
 
 @dataclass(slots=True)
@@ -113,27 +115,53 @@ def _source(item: exp.Expr, resolution: Resolution) -> Source:
         bound = resolution.by_node.get(id(item))
         if bound is not None:
             v = bound.version
-            return Source(alias=alias, label=v.table, node=item, version=v,
-                          columns=frozenset(c.name.lower() for c in v.columns) or None,
-                          primary_key=frozenset(c.name.lower() for c in v.columns if c.primary_key))
+            ordered = tuple(c.name.lower() for c in v.columns)
+            return Source(alias=alias, label=v.table, node=item, version=v, columns=frozenset(ordered) or None,
+                          primary_key=frozenset(c.name.lower() for c in v.columns if c.primary_key),
+                          ordered=ordered or None)
         cte = resolution.cte_refs.get(id(item))
         if cte is not None:
-            return Source(alias=alias, label=alias, node=item, version=None, columns=_projected(cte))
+            return _derived(alias, alias, item, cte, resolution)
     if isinstance(item, exp.Subquery):
-        return Source(alias=alias, label=alias, node=item, version=None, columns=_projected(item))
+        return _derived(alias, alias, item, item, resolution)
     return Source(alias=alias, label=alias or item.key, node=item, version=None, columns=None)
 
 
-def _projected(node: exp.Expr) -> frozenset[str] | None:
-    """Names a derived table or CTE exposes: its alias column list, else its projections."""
+def _derived(alias: str, label: str, item: exp.Expr, definition: exp.Expr, resolution: Resolution) -> Source:
+    ordered = _projected(definition, resolution)
+    unnamed = ordered is not None and "" in ordered
+    return Source(alias=alias, label=label, node=item, version=None,
+                  columns=frozenset(ordered) if ordered is not None else None,
+                  ordered=ordered, unnamed=unnamed)
+
+
+def _projected(node: exp.Expr, resolution: Resolution) -> tuple[str, ...] | None:
+    """Names a derived table or CTE exposes, in order: its alias column list, else its projections
+    (a ``*`` expanded from the sources it reads, when their columns are known)."""
     table_alias = node.args.get("alias")
     if isinstance(table_alias, exp.TableAlias) and table_alias.columns:
-        return frozenset(c.name.lower() for c in table_alias.columns)
+        return tuple(c.name.lower() for c in table_alias.columns)
     query = node.this if isinstance(node, exp.CTE | exp.Subquery) else node
-    if not isinstance(query, exp.Query):
+    while isinstance(query, exp.SetOperation | exp.Subquery):
+        query = query.this  # a set operation's columns are named by its first operand
+    if not isinstance(query, exp.Select):
         return None
-    selects = query.selects
-    if any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
-           for s in selects):
-        return None
-    return frozenset(s.alias_or_name.lower() for s in selects)
+    names: list[str] = []
+    scope: Scope | None = None
+    for s in query.selects:
+        star = s if isinstance(s, exp.Star) else s.this if isinstance(s, exp.Column) else None
+        if not isinstance(star, exp.Star):
+            # Only aliases and plain columns have a name every warehouse agrees on.
+            names.append(s.alias_or_name.lower() if isinstance(s, exp.Alias | exp.Column) else "")
+            continue
+        if star.args.get("except_") or star.args.get("replace") or star.args.get("rename"):
+            return None
+        scope = scope or _scope(query, resolution)
+        qualifier = s.table.lower() if isinstance(s, exp.Column) else ""
+        for source in scope.sources:
+            if qualifier and source.alias != qualifier:
+                continue
+            if source.ordered is None:
+                return None
+            names.extend(source.ordered)
+    return tuple(names)

@@ -7,6 +7,7 @@ import strawberry
 from gateway.domain import Capability
 from gateway.errors import InvalidInput
 from gateway.graphql.directives import guarded, guarded_mutation
+from gateway.graphql.types.language import Diagnostic
 from gateway.graphql.types.queries import (
     CorrectionInput,
     GuardrailFinding,
@@ -43,7 +44,8 @@ class QueriesQuery:
         result = await ctx.services.queries.validate(ctx.require_principal(), sql, dialect)
         return QueryValidation(valid=result.valid,
                                warnings=[GuardrailFinding.of(g) for g in result.warnings],  # type: ignore[arg-type]
-                               errors=[ValidationIssue.of(e) for e in result.errors])
+                               errors=[ValidationIssue.of(e) for e in result.errors],
+                               diagnostics=[Diagnostic.of(d) for d in result.diagnostics])
 
     @guarded(Capability.QUERY, description="A stored preview: its author's, or any for an admin.")
     async def query_preview(self, info: strawberry.Info, id: strawberry.ID) -> QueryPreview:

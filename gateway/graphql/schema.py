@@ -17,11 +17,12 @@ from gateway.graphql.events import EventsSubscription
 from gateway.graphql.extensions import GatewayRequest, RequestRules
 from gateway.graphql.history import HistoryQuery
 from gateway.graphql.joins import JoinsMutation, JoinsQuery
+from gateway.graphql.language import LanguageQuery
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
 from gateway.graphql.system import SystemMutation, SystemQuery
 
 QUERY_PARTS: tuple[type, ...] = (SystemQuery, CatalogQuery, QueriesQuery, ContractsQuery, JoinsQuery,
-                                 DriftQuery, HistoryQuery)
+                                 DriftQuery, LanguageQuery, HistoryQuery)
 SUBSCRIPTION_PARTS: tuple[type, ...] = (EventsSubscription,)
 MUTATION_PARTS: tuple[type, ...] = (SystemMutation, CatalogMutation, QueriesMutation, ContractsMutation, JoinsMutation,
                                     DriftMutation)

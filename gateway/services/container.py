@@ -15,6 +15,7 @@ from gateway.services.events import EventsService
 from gateway.services.history import HistoryService
 from gateway.services.ingestion import IngestionService
 from gateway.services.joins import JoinsService
+from gateway.services.language import LanguageService
 from gateway.services.lifecycle import LifecycleService
 from gateway.services.queries import QueryService
 from gateway.services.replay import ReplayService
@@ -39,6 +40,7 @@ class Services:
     drift: DriftService
     downloads: DownloadService
     history: HistoryService
+    language: LanguageService
 
     def warehouse(self) -> Capabilities:
         """What the configured warehouse is and can do (GraphQL ``warehouse``, ``/readyz``)."""

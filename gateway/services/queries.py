@@ -50,6 +50,7 @@ from planner import (
 )
 from planner.capabilities.bounds import DEFAULT_BOUNDS, FunctionBounds
 from planner.catalog import CatalogSnapshot
+from planner.diagnostics import Diagnostic, error_diagnostics, guardrail_diagnostics
 
 # Planning a long query is CPU work: above this size it runs in a worker thread.
 INLINE_PLANNING_LIMIT = 4_000
@@ -98,6 +99,7 @@ class Validation:
     valid: bool
     warnings: tuple[object, ...]
     errors: tuple[PlannerError, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
 
 
 class QueryService:
@@ -116,7 +118,8 @@ class QueryService:
 
     # --- planning ------------------------------------------------------------------------
 
-    def _options(self, principal: Principal, dialect: str | None, pins: Sequence[Pin]) -> PlanOptions:
+    def plan_options(self, principal: Principal, dialect: str | None, pins: Sequence[Pin] = ()) -> PlanOptions:
+        """What this caller's plans may reach; every reading of the catalog on a caller's behalf uses it."""
         return PlanOptions(warehouse_dialect=self._deps.warehouse.dialect, dialect=dialect or None,
                            pins=tuple(pins), may_view_shadow=has_capability(principal.role, Capability.VIEW_SHADOW),
                            max_rows=self._max_rows, function_bounds=self._function_bounds)
@@ -148,7 +151,7 @@ class QueryService:
                       pins: Sequence[Pin] = (), parent_id: str | None = None,
                       skip_reason: str | None = None) -> Preview:
         require(principal, Capability.QUERY)
-        options = self._options(principal, dialect, pins)
+        options = self.plan_options(principal, dialect, pins)
         planned, snapshot, stale = await self._plan(sql, options)
         return await self._store_preview(principal, sql, planned, snapshot, stale, pins, parent_id, skip_reason)
 
@@ -159,7 +162,7 @@ class QueryService:
         The joins are chosen and planned on one snapshot, so they are the accepted joins of that epoch.
         """
         require(principal, Capability.QUERY)
-        options = self._options(principal, dialect, pins)
+        options = self.plan_options(principal, dialect, pins)
         against = await self._catalog.snapshot_or_stale()
         sql = build_structured(query, against[0], options)
         planned, snapshot, stale = await self._plan(sql, options, against)
@@ -226,11 +229,14 @@ class QueryService:
 
     async def validate(self, principal: Principal, sql: str, dialect: str | None = None) -> Validation:
         require(principal, Capability.QUERY)
+        options = self.plan_options(principal, dialect, ())
         try:
-            cached, _, _ = await self._plan(sql, self._options(principal, dialect, ()))
+            cached, _, _ = await self._plan(sql, options)
         except PlannerError as error:
-            return Validation(valid=False, warnings=(), errors=(error,))
-        return Validation(valid=True, warnings=cached.plan.guardrails, errors=())
+            return Validation(valid=False, warnings=(), errors=(error, *error.related),
+                              diagnostics=error_diagnostics(error, sql, options.read_dialect))
+        return Validation(valid=True, warnings=cached.plan.guardrails, errors=(),
+                          diagnostics=guardrail_diagnostics(cached.plan, sql))
 
     async def correct(self, principal: Principal, preview_id: str,
                       corrections: Sequence[Correction]) -> Preview:
@@ -239,7 +245,7 @@ class QueryService:
             raise InvalidInput("Give at least one correction.")
         stored = await self._stored(principal, preview_id)
         previous = plan_from_json(stored.plan)
-        options = self._options(principal, stored.dialect, [Pin(t, v) for t, v in stored.pins])
+        options = self.plan_options(principal, stored.dialect, [Pin(t, v) for t, v in stored.pins])
         corrected_sql, options = apply_corrections(previous, corrections, options)
         preview = await self.preview(principal, corrected_sql, dialect=stored.dialect, pins=options.pins,
                                      parent_id=stored.id)

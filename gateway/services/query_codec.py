@@ -10,7 +10,7 @@ import math
 import uuid
 from typing import Any, Final
 
-from planner import Guardrail, JoinUse, Plan, TableUse
+from planner import Guardrail, JoinUse, OutputColumn, Plan, TableUse
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -22,6 +22,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     fields["tables"] = tuple(TableUse(**t) for t in data["tables"])
     fields["joins"] = tuple(JoinUse(**j) for j in data["joins"])
     fields["guardrails"] = tuple(Guardrail(**g) for g in data["guardrails"])
+    fields["columns"] = tuple(OutputColumn(**c) for c in data.get("columns", ()))  # absent in older previews
     for name in ("filters", "aggregations", "group_by", "assumptions"):
         fields[name] = tuple(data[name])
     return Plan(**fields)

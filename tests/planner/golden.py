@@ -13,6 +13,8 @@ files, the expected warehouse SQL ending with ``;``. Headers:
     # max_rows: 100
     # guardrails: A, B         the guardrail types expected, in order (written on regeneration)
     # error: TABLE_NOT_FOUND   in ``*__invalid.sql`` files: the expected error code
+    # range: 1:8-1:14          where the error points (line:column of its start and just past its end)
+    # fixes: status, state     the replacements its quick fixes offer, in order
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from tests.planner.catalogs import shop_catalog, tpch_catalog
 FIXTURES = Path(__file__).parent / "fixtures"
 UPDATE = os.environ.get("SPYNE_UPDATE_GOLDEN") == "1"
 CATALOGS = {"shop": shop_catalog(), "tpch": tpch_catalog()}
-_ORDER = ("dialect", "warehouse", "catalog", "pins", "shadow", "max_rows", "expect", "guardrails", "error")
+_ORDER = ("dialect", "warehouse", "catalog", "pins", "shadow", "max_rows", "expect", "guardrails", "error", "range",
+          "fixes")
 
 
 @dataclass

@@ -56,7 +56,8 @@ def test_plan_reports_tables_joins_filters_and_aggregations() -> None:
     assert p.aggregations == ("SUM(o.amount)",)
     assert p.group_by == ("c.country",)
     assert "orders resolves to v2 (ACTIVE)" in p.assumptions
-    assert "row cap 10000 applied" in p.assumptions
+    assert ("at most 10,000 rows come back (the row cap); the SQL asks for 10,001 only to tell whether "
+            "there were more") in p.assumptions
     assert any(a.startswith("INNER JOIN drops customers rows") for a in p.assumptions)
     assert p.row_cap == 10_000 and p.estimated_rows is not None and p.estimated_cost_ms is not None
     assert "orders__v2" not in p.analyst_sql and "orders AS o" in p.analyst_sql
@@ -88,19 +89,40 @@ def test_thresholds_are_data() -> None:
 
 def test_not_found_message_is_the_same_for_hidden_and_missing_tables() -> None:
     messages = set()
-    for name in ("nowhere", "drafts", "orders__v2", "spyne_shadow.orders__v3"):
+    for name in ("nowhere", "drafts"):  # drafts exists, but only as a SHADOW version
         with pytest.raises(TableNotFound) as caught:
             plan(f"SELECT * FROM {name}", SHOP)
-        messages.add(caught.value.message)
-        assert "orders__v" not in caught.value.message and "spyne_shadow" not in caught.value.message
+        messages.add(caught.value.message.replace(name, "<typed>"))
+        assert caught.value.fixes == ()
     assert len(messages) == 1
+    for name in ("orders__v2", "spyne_shadow.orders__v3"):
+        with pytest.raises(TableNotFound) as caught:
+            plan(f"SELECT * FROM {name}", SHOP)
+        rest = caught.value.message.replace(name, "")
+        assert "orders__v" not in rest and "spyne_shadow" not in rest  # only what was typed is repeated
+        assert [f.replacement for f in caught.value.fixes] == ["orders"]
+
+
+def test_not_found_names_the_table_and_suggests_only_visible_names() -> None:
+    with pytest.raises(TableNotFound) as caught:
+        plan("SELECT * FROM ordrs", SHOP)
+    assert "'ordrs'" in caught.value.message and "orders" in caught.value.message
+    assert caught.value.extensions["line"] == 1 and caught.value.extensions["column"] == 15
+    assert caught.value.extensions["endColumn"] == 20
+    with pytest.raises(TableNotFound) as caught:
+        plan("SELECT * FROM draft", SHOP)
+    assert caught.value.fixes == () and "drafts" not in caught.value.message
+    with pytest.raises(TableNotFound) as caught:
+        plan("SELECT * FROM draft", SHOP, PlanOptions(may_view_shadow=True))
+    assert [f.replacement for f in caught.value.fixes] == ["drafts"]
 
 
 def test_invalid_sql_carries_line_and_column() -> None:
     with pytest.raises(InvalidSQL) as caught:
         plan("SELECT c_id\nFROM customers\nWHERE (c_id = 1", SHOP)
     assert caught.value.line == 3 and caught.value.column is not None
-    assert caught.value.extensions == {"line": 3, "column": caught.value.column}
+    assert caught.value.extensions == {"line": 3, "column": caught.value.column, "endLine": 3,
+                                       "endColumn": caught.value.column + 1}
     with pytest.raises(InvalidSQL) as too_big:
         plan("SELECT 1 " + "-- x\n" * 20, SHOP, PlanOptions(max_sql_bytes=50))
     assert too_big.value.line is not None

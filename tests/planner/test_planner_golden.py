@@ -39,8 +39,14 @@ def test_golden_plan(case: golden.Case) -> None:
 def test_golden_refusal(case: golden.Case) -> None:
     with pytest.raises(PlannerError) as caught:
         plan(case.sql, case.catalog(), case.options())
-    assert caught.value.code == case.headers["error"], caught.value.message
-    assert caught.value.message
+    error = caught.value
+    assert error.code == case.headers["error"], error.message
+    assert error.message
+    ext = error.extensions
+    if "range" in case.headers:
+        assert f"{ext['line']}:{ext['column']}-{ext['endLine']}:{ext['endColumn']}" == case.headers["range"]
+    if "fixes" in case.headers:
+        assert ", ".join(f.replacement for f in error.fixes) == case.headers["fixes"]
 
 
 def test_there_are_enough_golden_cases() -> None:

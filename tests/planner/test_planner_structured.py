@@ -206,11 +206,14 @@ def test_a_pin_on_a_passed_through_table_decides_whether_it_is_auto_joined() -> 
         "INNER JOIN regions ON stores.region_id = regions.id")
 
 
-def test_unknown_and_invisible_tables_are_not_found_without_being_named() -> None:
-    for query in (q("nope.id"), q("orders.id", "staged.id"), q("orders.id", via=["nope"])):
+def test_unknown_and_invisible_tables_read_the_same() -> None:
+    messages = set()
+    for query, typed in ((q("nope.id"), "nope"), (q("orders.id", "staged.id"), "staged"),
+                         (q("orders.id", via=["nope"]), "nope")):
         with pytest.raises(TableNotFound) as caught:
             build_structured(query, CATALOG)
-        assert "nope" not in caught.value.message and "staged" not in caught.value.message
+        messages.add(caught.value.message.replace(typed, "<typed>"))
+    assert len(messages) == 1
     # A caller who may see SHADOW versions may name them (pinned), and the accepted join is used.
     options = PlanOptions(may_view_shadow=True, pins=(Pin("staged", 1),))
     assert build_structured(q("orders.id", "staged.id"), CATALOG, options) == (

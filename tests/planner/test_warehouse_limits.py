@@ -74,7 +74,7 @@ def test_three_hundred_parentheses_are_refused_at_preview_on_sqlite() -> None:
     with pytest.raises(PlannerError) as caught:
         plan(sql, CATALOG, PlanOptions(warehouse_dialect="sqlite"))
     assert caught.value.code == "WAREHOUSE_LIMIT"
-    assert caught.value.extensions == {"warehouse": "sqlite", "limit": "nesting depth"}
+    assert caught.value.extensions.items() >= {"warehouse": "sqlite", "limit": "nesting depth"}.items()
     assert "SQLite" in caught.value.message
 
 

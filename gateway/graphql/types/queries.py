@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.graphql.enums import TableState
+from gateway.graphql.types.language import Diagnostic
 from gateway.services.downloads import download_path
 from gateway.services.queries import Preview
 from gateway.services.queries import QueryResult as ResultRecord
@@ -65,6 +66,12 @@ class JoinUsed:
     right_table: str
 
 
+@strawberry.type(description="A column the query returns; `*` is listed as the resolved version's columns.")
+class PreviewColumn:
+    name: str
+    type: str | None = strawberry.field(description="The catalog's type for a catalog column; null for an expression.")
+
+
 @strawberry.type
 class GuardrailFinding:
     type: GuardrailType
@@ -84,6 +91,7 @@ class QueryPreview:
     analyst_sql: str
     dialect: str
     tables_used: list[TableUsed]
+    columns: list[PreviewColumn]
     joins: list[JoinUsed]
     filters: list[str]
     aggregations: list[str]
@@ -109,6 +117,7 @@ class QueryPreview:
             tables_used=[TableUsed(name=t.name, version=t.version, state=TableState(t.state),
                                    physical_name=t.physical_name if t.name in p.shows_physical else None,
                                    row_count=t.row_count, alias=t.alias, pinned=t.pinned) for t in plan.tables],
+            columns=[PreviewColumn(name=c.name, type=c.type) for c in plan.columns],
             joins=[JoinUsed(join_id=j.accepted_join_id, version=j.accepted_join_version, join_type=j.join_type,
                             condition=j.condition, accepted=j.accepted_join_id is not None,
                             left_table=j.left_table, right_table=j.right_table) for j in plan.joins],
@@ -187,6 +196,8 @@ class QueryValidation:
     valid: bool
     warnings: list[GuardrailFinding]
     errors: list[ValidationIssue]
+    diagnostics: list[Diagnostic] = strawberry.field(
+        description="Every problem at its exact range, with quick fixes: refusals as ERROR, guardrails as WARNING.")
 
 
 @strawberry.input
