@@ -102,10 +102,11 @@ def direct_batches(url: str) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]
 def direct_arrow(url: str) -> int:
     import pyarrow as pa
 
-    batches = []
+    tables = []
     for names, rows in direct_batches(url):
-        batches.append(pa.RecordBatch.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names=names))
-    return int(pa.Table.from_batches(batches).num_rows)
+        tables.append(pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names=names))
+    # Types inferred per batch differ (a NUMERIC's scale): widen them to one schema, as a reader would.
+    return int(pa.concat_tables(tables, promote_options="permissive").num_rows)
 
 
 def direct_csv(url: str) -> int:
