@@ -81,6 +81,10 @@ def fresh_sqlite_catalog(template: Path, directory: Path) -> str:
 def reset_pg_catalog(url: str, extra_tables: tuple[str, ...] = ()) -> None:
     engine = create_engine(sync_url(url), poolclass=NullPool)
     with engine.begin() as conn:
+        # A previous test's app may still hold a transaction on this catalog from a task of the shared
+        # event loop, which this blocking reset would keep from ever finishing: end those sessions.
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         existing = set(conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         )).scalars())
