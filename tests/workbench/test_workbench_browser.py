@@ -114,7 +114,10 @@ def test_an_analyst_never_sees_a_shadow_table_anywhere(gateway: Gateway, live: s
         page.click(tab)
         text = page.evaluate("document.body.innerText")
         assert "SHADOW" not in text
-        assert "order_events" not in text.replace("SELECT * FROM order_events", "")
+        # The name appears only where the analyst typed it and where the refusal quotes it back;
+        # the refusal's suggestions name tables the analyst may see, never the SHADOW one.
+        assert "order_events" not in (text.replace("SELECT * FROM order_events", "")
+                                      .replace("No table named 'order_events'", ""))
     assert page.evaluate("document.getElementById('tab-admin')") is None
     assert "Traceback" not in page.evaluate("document.body.innerText")
     page.screenshot("05-analyst-refused")
