@@ -38,6 +38,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DEV_SECRET, PG_BASE, SPYNE, SpyneServer, Workspace, _pg_admin, token
+from gateway.client import ChunkReader
 
 ARROW = "application/vnd.apache.arrow.stream"
 FORMATS = {"arrow": ARROW, "csv": "text/csv", "ndjson": "application/x-ndjson"}
@@ -135,25 +136,6 @@ DIRECT: dict[str, Callable[[str], int]] = {"arrow": direct_arrow, "csv": direct_
 # --- through the gateway -------------------------------------------------------------------------
 
 
-class _Body(io.RawIOBase):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._pending = chunks, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def download(client: httpx.Client, url: str, preview_id: str, fmt: str, overrides: list[str]) -> int:
     with client.stream("POST", f"{url}/previews/{preview_id}/result", headers={"Accept": FORMATS[fmt]},
                        json={"overrides": overrides}) as response:
@@ -162,7 +144,7 @@ def download(client: httpx.Client, url: str, preview_id: str, fmt: str, override
         if fmt == "arrow":
             import pyarrow as pa
 
-            return int(pa.ipc.open_stream(io.BufferedReader(_Body(response.iter_raw()), 1 << 16)).read_all().num_rows)
+            return int(pa.ipc.open_stream(io.BufferedReader(ChunkReader(response.iter_raw()), 1 << 16)).read_all().num_rows)
         return sum(len(chunk) for chunk in response.iter_raw())
 
 

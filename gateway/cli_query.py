@@ -13,14 +13,14 @@ import io
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any, TextIO, cast
 
 from rich.console import Console
 from rich.table import Table
 
 from gateway.cli import command, fail
-from gateway.client import MEDIA_TYPES, Result, SpyneClient, SpyneError, render_preview
+from gateway.client import MEDIA_TYPES, ChunkReader, Result, SpyneClient, SpyneError, render_preview
 
 STREAMED_FORMATS = tuple(MEDIA_TYPES)  # csv, ndjson, arrow: every row, through the download
 
@@ -134,7 +134,7 @@ def download(client: SpyneClient, preview_id: str, output_format: str, overrides
         chunks = response.iter_bytes()
         if output_format == "arrow" and _pyarrow() is not None:
             # Rows of an Arrow stream are counted by reading it as it passes on to the sink.
-            reader = _pyarrow().ipc.open_stream(io.BufferedReader(_Tee(chunks, passed), 1 << 16))
+            reader = _pyarrow().ipc.open_stream(io.BufferedReader(ChunkReader(chunks, passed), 1 << 16))
             for batch in reader:
                 progress.rows = (progress.rows or 0) + batch.num_rows
             for chunk in chunks:  # anything after the end-of-stream marker
@@ -177,30 +177,6 @@ def _pyarrow() -> Any:
     except ImportError:
         return None
     return pyarrow
-
-
-class _Tee(io.RawIOBase):
-    """Chunks read as a file (by pyarrow), each handed to ``passed`` as it is read."""
-
-    def __init__(self, chunks: Iterator[bytes], passed: Callable[[bytes], None]) -> None:
-        self._chunks = chunks
-        self._passed = passed
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._passed(chunk)
-            self._pending = memoryview(chunk)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
 
 
 class RowCounter:

@@ -19,7 +19,7 @@ import contextlib
 import io
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +206,7 @@ class SpyneClient:
 
         with self.download(preview_id, ARROW, overrides) as response:
             # Buffered: pyarrow reads whole messages, a chunk may hold part of one.
-            yield pa.ipc.open_stream(io.BufferedReader(_Body(response.iter_bytes()), 1 << 16))
+            yield pa.ipc.open_stream(io.BufferedReader(ChunkReader(response.iter_bytes()), 1 << 16))
 
     def iter_batches(self, preview_id: str, overrides: Iterable[str] = ()) -> Iterator[Any]:
         with self._arrow_stream(preview_id, overrides, "iter_batches()") as reader:
@@ -261,11 +261,13 @@ def _batches(reader: Any) -> Iterator[Any]:
         yield batch
 
 
-class _Body(io.RawIOBase):
-    """A streamed response body as a file that pyarrow reads from."""
+class ChunkReader(io.RawIOBase):
+    """A streamed response body as a file that pyarrow reads from; ``passed`` (if given) sees each
+    chunk as it is read (the CLI counts bytes with it)."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], passed: Callable[[bytes], None] | None = None) -> None:
         self._chunks = chunks
+        self._passed = passed
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
@@ -276,6 +278,8 @@ class _Body(io.RawIOBase):
             chunk = next(self._chunks, None)
             if chunk is None:
                 return 0
+            if self._passed is not None:
+                self._passed(chunk)
             self._pending = memoryview(chunk)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
