@@ -150,7 +150,9 @@ def test_the_docs_have_spyne_query_examples() -> None:
 
 
 @pytest.mark.parametrize("argv", [a for _, a in SPYNE_QUERIES], ids=[i for i, _ in SPYNE_QUERIES])
-def test_spyne_query_example_runs(argv: list[str], live: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_spyne_query_example_runs(argv: list[str], live: LiveServer, capsys: pytest.CaptureFixture[str],
+                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # an example's --output FILE lands here, not in the checkout
     token = mint_dev_token(DEV_SECRET, "ana@example.com", "ANALYST", 600)
     if "--yes" not in argv:
         argv = [*argv, "--yes"]  # the example asks at a terminal; the test answers yes
