@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.harness import Gateway
-from tests.workbench.browser import Page, chromium
+from tests.support.browser import Page, chromium, requests_outside
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)]
 
@@ -24,7 +24,7 @@ CARTESIAN = "SELECT c.name, o.id FROM customers c, orders o"
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
-    with chromium(tmp_path / "profile") as browser:
+    with chromium(tmp_path / "profile", artifacts="workbench") as browser:
         yield browser
 
 
@@ -48,10 +48,9 @@ def editor_text(page: Page) -> str:
     return str(page.evaluate("Array.from(document.querySelectorAll('.cm-line')).map(l => l.textContent).join('\\n')"))
 
 
-def assert_only_local(page: Page, base: str) -> None:
+def assert_only_local(page: Page, *origins: str) -> None:
     assert page.requests, "no request was recorded"
-    outside = [url for url in page.requests if not (url.startswith(f"{base}/") or url.startswith("data:")
-                                                    or url.startswith("blob:") or url == "about:blank")]
+    outside = requests_outside(page, *origins)
     assert not outside, outside
 
 
