@@ -31,15 +31,16 @@ from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
 from gateway.graphql.document_limits import DocumentLimits
 from gateway.graphql.schema import build_schema
-from gateway.http.dashboard import DashboardConfig, DashboardRoutes, OidcClient
+from gateway.http.dashboard import DashboardConfig, DashboardRoutes
 from gateway.http.downloads import download_endpoint
 from gateway.http.graphiql import graphiql_mount, render_graphiql_page
 from gateway.http.ingest import ingest_endpoint
 from gateway.http.limits import RequestLimits, decode_json_body
 from gateway.http.metrics import mark_worker_exit, metrics_route
 from gateway.http.middleware import REQUEST_ID_HEADER, MetricsMiddleware, RequestIdMiddleware
+from gateway.http.oidc_flow import OidcClient
 from gateway.http.refusals import refusal_response
-from gateway.http.workbench import workbench_routes
+from gateway.http.workbench import WorkbenchConfig, WorkbenchRoutes
 from gateway.logging import configure_logging
 from gateway.services.base import ServiceDeps
 from gateway.services.catalog import CatalogService
@@ -207,11 +208,21 @@ class GatewayGraphQL(GraphQL):
         return UNSET
 
 
-def dashboard_config(settings: Settings) -> DashboardConfig:
-    oidc = None
+def oidc_client(settings: Settings) -> OidcClient | None:
+    """The browser sign-in through the provider (both pages), when a client id is configured."""
     if settings.oidc_issuer and settings.oidc_client_id:
-        oidc = OidcClient(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
-    return DashboardConfig(session_secret=settings.dev_secret, dev_sign_in=not settings.oidc_enabled, oidc=oidc)
+        return OidcClient(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
+    return None
+
+
+def dashboard_config(settings: Settings) -> DashboardConfig:
+    return DashboardConfig(session_secret=settings.dev_secret, dev_sign_in=not settings.oidc_enabled,
+                           oidc=oidc_client(settings))
+
+
+def workbench_config(settings: Settings) -> WorkbenchConfig:
+    return WorkbenchConfig(secret=settings.dev_secret, dev_tokens=not settings.oidc_enabled,
+                           oidc=oidc_client(settings))
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -277,7 +288,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *DashboardRoutes(services, lambda authorization, request_id: authenticate(services, authorization, request_id),
                          dashboard_config(settings)).routes(),
         graphiql_mount(),
-        *workbench_routes(),
+        *WorkbenchRoutes(workbench_config(settings)).routes(),
         # Every method reaches the view, so that a PUT is refused in JSON (405) like the rest.
         Route("/graphql", graphql_app),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),

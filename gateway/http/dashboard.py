@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -32,6 +32,7 @@ from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphql.context import Context
 from gateway.http import dashboard_page as page
 from gateway.http import dashboard_session as sessions
+from gateway.http.oidc_flow import OidcClient, OidcFlow, OidcRefused
 from gateway.records import Principal
 from gateway.services.access import require
 from gateway.services.container import Services
@@ -42,14 +43,6 @@ STATIC_FILES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 MAX_FORM_BYTES = 16_384
 
 Authenticate = Callable[[str | None, str], Awaitable[Context]]
-
-
-@dataclass(frozen=True)
-class OidcClient:
-    issuer: str
-    client_id: str
-    client_secret: str | None
-    scope: str = "openid email profile"
 
 
 @dataclass(frozen=True)
@@ -69,15 +62,9 @@ class DashboardRoutes:
         self.authenticate = authenticate
         self.config = config
         self.codec = sessions.SessionCodec(config.session_secret)
-        self.oauth: Any = None
-        if config.oidc is not None:
-            from authlib.integrations.starlette_client import OAuth
-
-            self.oauth = OAuth()
-            self.oauth.register(
-                "spyne", client_id=config.oidc.client_id, client_secret=config.oidc.client_secret,
-                server_metadata_url=config.oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
-                client_kwargs={"scope": config.oidc.scope, "code_challenge_method": "S256"})
+        self.oidc = None if config.oidc is None else OidcFlow(
+            config.oidc, self.codec, cookie=sessions.OAUTH_COOKIE, callback_path=sessions.OAUTH_PATH,
+            callback_route="dashboard_callback")
 
     def routes(self) -> list[Route]:
         return [
@@ -152,10 +139,7 @@ class DashboardRoutes:
 
     @property
     def _form_targets(self) -> tuple[str, ...]:
-        if self.config.oidc is None:
-            return ()
-        parts = urlsplit(self.config.oidc.issuer)
-        return (f"{parts.scheme}://{parts.netloc}",)
+        return () if self.config.oidc is None else (self.config.oidc.origin,)
 
     async def _checked_form(self, request: Request) -> tuple[dict[str, Any], dict[str, str]] | Response:
         session = sessions.load(request, self.codec)
@@ -182,34 +166,27 @@ class DashboardRoutes:
         if isinstance(checked, Response):
             return checked
         session, _ = checked
-        if self.oauth is None:
+        if self.oidc is None:
             return await self.signin_page(request, "No OIDC provider is configured.", 404)
-        flow = sessions.new_oauth_flow()
-        request.scope["session"] = flow  # authlib keeps its state, nonce and PKCE verifier there
         try:
-            redirect = await self.oauth.spyne.authorize_redirect(
-                request, str(request.url_for("dashboard_callback")))
-        except Exception as exc:  # the provider's discovery document is unreachable
-            log.warning("OIDC sign-in could not start: %s", type(exc).__name__)
-            return await self.signin_page(request, "The identity provider cannot be reached; try again.", 502)
-        sessions.save_oauth(redirect, request, self.codec, flow)
+            redirect = await self.oidc.start(request)
+        except OidcRefused as refused:
+            return await self.signin_page(request, refused.message, refused.status)
         return self._with_session(redirect, request, session)
 
     async def callback(self, request: Request) -> Response:
-        if self.oauth is None:
+        if self.oidc is None:
             return await self.signin_page(request, "No OIDC provider is configured.", 404)
-        request.scope["session"] = sessions.load_oauth(request, self.codec)
         try:
-            token = await self.oauth.spyne.authorize_access_token(request)
-        except Exception as exc:  # authlib raises OAuthError (state, nonce, id_token) and transport errors alike
-            log.warning("OIDC callback refused: %s", type(exc).__name__)
-            refused = await self.signin_page(request, "The identity provider's answer was refused; try again.", 400)
-            sessions.clear_oauth(refused)
-            return refused
+            access_token = await self.oidc.finish(request)
+        except OidcRefused as refused:
+            response = await self.signin_page(request, refused.message, refused.status)
+            self.oidc.clear(response)
+            return response
         # The same check as every API call: the access token must verify against our issuer.
         response = await self._start_session(request, sessions.load(request, self.codec),
-                                             f"Bearer {token.get('access_token', '')}", after_redirect=True)
-        sessions.clear_oauth(response)
+                                             f"Bearer {access_token}", after_redirect=True)
+        self.oidc.clear(response)
         return response
 
     async def _start_session(self, request: Request, session: dict[str, Any], authorization: str,

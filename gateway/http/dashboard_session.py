@@ -8,9 +8,8 @@ authlib's OAuth state; it is HttpOnly, SameSite=Strict, path-scoped to /dashboar
 over https, and expires with the token it came from (at most eight hours).
 
 The OIDC sign-in keeps authlib's state (state, nonce, PKCE verifier) in a second signed cookie,
-``spyne_dashboard_oidc``: SameSite=Lax, because the identity provider's redirect back to
-``/dashboard/callback`` is a cross-site navigation that never carries a Strict cookie; it is
-scoped to that path, lives ten minutes, and is cleared by the callback.
+``spyne_dashboard_oidc``, scoped to ``/dashboard/callback`` (see :mod:`gateway.http.oidc_flow`,
+which the workbench's sign-in shares).
 
 A form POST must pass both checks: the request's Origin (or Referer) is this server, and its
 ``csrf`` field equals the session's.
@@ -33,14 +32,14 @@ PATH = "/dashboard"
 MAX_AGE_SECONDS = 8 * 3600
 OAUTH_COOKIE = "spyne_dashboard_oidc"
 OAUTH_PATH = "/dashboard/callback"
-OAUTH_MAX_AGE_SECONDS = 600
 
 
 class SessionCodec:
     """Signs a session dict into a cookie value and reads it back (``{}`` when forged or expired)."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="spyne dashboard session v1")
+    def __init__(self, secret: bytes, salt: str = "spyne dashboard session v1") -> None:
+        # A salt per use: a value signed for one cookie never reads as another's.
+        self._serializer = URLSafeTimedSerializer(secret, salt=salt)
 
     def dumps(self, session: dict[str, Any]) -> str:
         return str(self._serializer.dumps(session))
@@ -77,23 +76,6 @@ def save(response: Response, request: Request, codec: SessionCodec, session: dic
 
 def clear(response: Response) -> None:
     response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="strict")
-
-
-def new_oauth_flow() -> dict[str, Any]:
-    return {"exp": int(time.time()) + OAUTH_MAX_AGE_SECONDS}
-
-
-def load_oauth(request: Request, codec: SessionCodec) -> dict[str, Any]:
-    return codec.loads(request.cookies.get(OAUTH_COOKIE))
-
-
-def save_oauth(response: Response, request: Request, codec: SessionCodec, flow: dict[str, Any]) -> None:
-    response.set_cookie(OAUTH_COOKIE, codec.dumps(flow), max_age=OAUTH_MAX_AGE_SECONDS, path=OAUTH_PATH,
-                        httponly=True, samesite="lax", secure=request.url.scheme == "https")
-
-
-def clear_oauth(response: Response) -> None:
-    response.delete_cookie(OAUTH_COOKIE, path=OAUTH_PATH, httponly=True, samesite="lax")
 
 
 def same_origin(request: Request) -> bool:

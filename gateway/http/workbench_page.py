@@ -1,8 +1,10 @@
 """The HTML shell of /workbench: an import map, the page's configuration, and its regions.
 
 Everything the page shows is drawn by its own scripts from GraphQL answers; this shell only
-names where the modules are. Only files served by the gateway run: the import map is the one
-inline script, allowed by a per-response nonce (CodeMirror's injected styles carry it too).
+names where the modules are and how one signs in. Only files served by the gateway run: the
+import map is the one inline script, allowed by a per-response nonce (CodeMirror's injected
+styles carry it too). After an OIDC sign-in the access token travels in the shell as a JSON
+data block (``workbench-handoff``), never in a URL; the page's script takes it out at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -17,6 +20,16 @@ from gateway.http.workbench_assets import BUNDLE, MODULES, STATIC_PREFIX
 
 OWN_PREFIX = "/workbench/static"
 GRAPHQL_PATH = "/graphql"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """How a person may sign in, as the page offers it."""
+
+    dev_tokens: bool  # dev tokens verify here (no OIDC issuer configured)
+    issuer: str | None = None  # set when the page may send the browser to the provider
+    login_path: str = "/workbench/login"
+    error: str | None = None  # why the last sign-in through the provider was refused
 
 
 def security_headers(nonce: str) -> dict[str, str]:
@@ -51,9 +64,14 @@ def _script_json(value: object) -> str:
     return json.dumps(value).replace("<", "\\u003c")
 
 
-def render_page(nonce: str, versions: Mapping[str, str] | None, *, own_dir: Path) -> tuple[str, dict[str, str]]:
-    config = {"graphqlPath": GRAPHQL_PATH, "nonce": nonce, "assetsReady": versions is not None,
-              "installCommand": BUNDLE.install_command}
+def render_page(nonce: str, versions: Mapping[str, str] | None, *, own_dir: Path, sign_in: SignIn | None = None,
+                handoff: str | None = None) -> tuple[str, dict[str, str]]:
+    sign_in = sign_in or SignIn(dev_tokens=True)
+    config = {"graphqlPath": GRAPHQL_PATH, "nonce": nonce,
+              "assetsReady": versions is not None, "installCommand": BUNDLE.install_command,
+              "signIn": {"devTokens": sign_in.dev_tokens, "issuer": sign_in.issuer,
+                         "loginPath": sign_in.login_path if sign_in.issuer else None,
+                         "error": ({"code": "UNAUTHENTICATED", "message": sign_in.error} if sign_in.error else None)}}
     head = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -64,9 +82,11 @@ def render_page(nonce: str, versions: Mapping[str, str] | None, *, own_dir: Path
         head.append(f'<script type="importmap" nonce="{escape(nonce)}">{_script_json(import_map(versions, own_dir))}</script>')
     main = f"{OWN_PREFIX}/main.js?v={_own_version(own_dir, 'main.js')}"
     head.append(f'<script type="module" src="{main}"></script>')
+    handed = (f'<script type="application/json" id="workbench-handoff">{_script_json({"token": handoff})}</script>'
+              if handoff else "")
     body = (
         '</head><body>'
-        f'<script type="application/json" id="workbench-config">{_script_json(config)}</script>'
+        f'<script type="application/json" id="workbench-config">{_script_json(config)}</script>{handed}'
         '<div id="app" aria-live="polite"><p class="boot">Loading the workbench…</p>'
         '<noscript><p class="boot">The workbench needs JavaScript.</p></noscript></div>'
         '</body></html>')
