@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from gateway.http import workbench_assets
 from tests.observability.live import serve
+from tests.support.browser import Page, chromium
 from tests.support.harness import Gateway
 
 
@@ -22,3 +24,9 @@ def workbench_assets_installed() -> None:
 def live(gateway: Gateway, workbench_assets_installed: None) -> Iterator[str]:
     with serve(gateway.settings) as address:
         yield f"http://{address}"
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    with chromium(tmp_path / "profile", artifacts="workbench") as browser:
+        yield browser

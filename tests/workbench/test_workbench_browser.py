@@ -9,49 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.support.browser import Page
 from tests.support.harness import Gateway
-from tests.support.browser import Page, chromium, requests_outside
+from tests.workbench.steps import assert_only_local, editor_text, replace_sql, sign_in, tab_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)]
 
 CARTESIAN = "SELECT c.name, o.id FROM customers c, orders o"
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    with chromium(tmp_path / "profile", artifacts="workbench") as browser:
-        yield browser
-
-
-def sign_in(page: Page, base: str, token: str) -> None:
-    page.navigate(f"{base}/workbench")
-    page.wait_for("!!document.getElementById('token')")
-    page.click("#token")
-    page.call("Input.insertText", text=token)
-    page.click("#signin button[type=submit]")
-    page.wait_for("!!document.querySelector('#who') && !!document.querySelector('li.table')")
-
-
-def replace_sql(page: Page, sql: str) -> None:
-    page.click(".cm-content")
-    page.press("a", "Control")
-    page.press("Delete")
-    page.type(sql)
-
-
-def editor_text(page: Page) -> str:
-    return str(page.evaluate("Array.from(document.querySelectorAll('.cm-line')).map(l => l.textContent).join('\\n')"))
-
-
-def assert_only_local(page: Page, *origins: str) -> None:
-    assert page.requests, "no request was recorded"
-    outside = requests_outside(page, *origins)
-    assert not outside, outside
+SETTLED = "!document.getElementById('problems').hasAttribute('aria-busy')"  # the last edit has been checked
 
 
 def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gateway, live: str, page: Page,
@@ -71,6 +39,10 @@ def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gate
     assert "customers" in page.evaluate("document.querySelector('pre.sql.rewritten').textContent")
     page.click("#execute")  # disabled: nothing runs
     assert page.evaluate("document.getElementById('results-panel').hidden") is True
+    # The problems under the editor speak of the query as it is now, not of the one before it.
+    page.wait_for(SETTLED)
+    assert "CARTESIAN_PRODUCT" in page.evaluate("document.getElementById('problems').textContent")
+    assert "UNVERIFIED_JOIN" not in page.evaluate("document.getElementById('problems').textContent")
     page.screenshot("02-guardrail-blocks-execute")
 
     page.click("#override-CARTESIAN_PRODUCT")
@@ -203,8 +175,15 @@ def test_the_layout_holds_at_common_screen_sizes(gateway: Gateway, live: str, pa
     page.wait_for("document.getElementById('execute')?.disabled === false")
     page.press("Enter", "Control", "Shift")  # Ctrl-Shift-Enter executes from the keyboard
     page.wait_for("!!document.querySelector('.row-count')")
+    page.wait_for(SETTLED)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.evaluate("document.documentElement.scrollHeight") <= height
+    # The results panel fits its rows' grid, summary and buttons without scrolling itself.
+    assert page.evaluate("(() => { const p = document.getElementById('results-panel'); "
+                         "return p.scrollHeight <= p.clientHeight + 1 && p.scrollWidth <= p.clientWidth + 1; })()")
+    summary = page.evaluate("Array.from(document.querySelectorAll('.result-summary > *'))"
+                            ".map(e => e.getBoundingClientRect().height)")
+    assert max(summary) < 40, summary  # nothing in the summary line wraps onto a second line
     for selector in ("#editor", "#results-panel", "aside.side", "#preview"):
         box = page.evaluate(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
                             "return [r.left, r.top, r.right, r.bottom]; })()")
@@ -212,15 +191,6 @@ def test_the_layout_holds_at_common_screen_sizes(gateway: Gateway, live: str, pa
         assert box[2] - box[0] > 40 and box[3] - box[1] > 20, (selector, box)
     page.screenshot(f"09-layout-{width}x{height}", width, height)
     assert_only_local(page, live)
-
-
-def tab_to(page: Page, expression: str, limit: int = 80) -> None:
-    """Press Tab until ``expression`` (about document.activeElement) holds."""
-    for _ in range(limit):
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({expression}); }})()"):
-            return
-        page.press("Tab")
-    raise AssertionError(f"Tab never reached {expression}")
 
 
 def test_the_whole_flow_works_from_the_keyboard(gateway: Gateway, live: str, page: Page) -> None:
@@ -245,6 +215,14 @@ def test_the_whole_flow_works_from_the_keyboard(gateway: Gateway, live: str, pag
     tab_to(page, "el.classList.contains('grid-viewport')")
     page.press("End")
     page.wait_for("document.querySelector('.grid-viewport').scrollTop > 0")
+    # Download all, from the keyboard too.
+    tab_to(page, "el.dataset.accept === 'text/csv'", backwards=True)
+    page.press("Enter")
+    page.wait_for("document.querySelector('.download-status')?.dataset.file?.endsWith('.csv')")
+    # Sign out, and the sign-in page has the focus again.
+    tab_to(page, "el.id === 'signout'", backwards=True)
+    page.press("Enter")
+    page.wait_for("document.activeElement?.id === 'token'")
     assert_only_local(page, live)
 
 

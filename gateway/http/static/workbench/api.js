@@ -4,6 +4,18 @@
 const KEY = "spyne.workbench.token";
 const config = JSON.parse(document.getElementById("workbench-config").textContent);
 let token = sessionStorage.getItem(KEY);
+let whenRefused = () => {};
+
+// After a sign-in through the OIDC provider the gateway answers /workbench/callback with this
+// page and the access token in a data block: keep the token, drop the block, and leave the
+// callback's address (its one-time code is spent) for /workbench, so a reload starts clean.
+const handoff = document.getElementById("workbench-handoff");
+if (handoff) {
+  const handed = JSON.parse(handoff.textContent).token;
+  handoff.remove();
+  if (handed) setToken(handed);
+}
+if (location.pathname !== "/workbench" || location.search) history.replaceState(null, "", "/workbench");
 
 export class ApiError extends Error {
   constructor(code, message, extensions = {}) {
@@ -23,6 +35,8 @@ export function signOut() {
   token = null;
   sessionStorage.removeItem(KEY);
 }
+// Called when the gateway no longer accepts the token (it expired, or was revoked).
+export function onUnauthenticated(callback) { whenRefused = callback; }
 
 function headers(extra = {}) {
   return { Authorization: `Bearer ${token}`, ...extra };
@@ -46,7 +60,9 @@ export async function gql(query, variables = {}) {
   if (body.errors && body.errors.length) {
     const first = body.errors[0];
     const ext = first.extensions || {};
-    throw new ApiError(ext.code || "ERROR", first.message || "The request failed.", ext);
+    const error = new ApiError(ext.code || "ERROR", first.message || "The request failed.", ext);
+    if (error.code === "UNAUTHENTICATED") whenRefused(error);
+    throw error;
   }
   return body.data;
 }
@@ -57,10 +73,13 @@ export async function features() {
   const data = await gql(`{
     __schema { queryType { fields { name } } }
     validation: __type(name: "QueryValidation") { fields { name } }
+    result: __type(name: "QueryResult") { fields { name } }
   }`);
   const queries = new Set(data.__schema.queryType.fields.map((f) => f.name));
   const validation = new Set(((data.validation || {}).fields || []).map((f) => f.name));
+  const result = new Set(((data.result || {}).fields || []).map((f) => f.name));
   return {
+    hasMore: result.has("hasMore"),
     completeQuery: queries.has("completeQuery"),
     formatQuery: queries.has("formatQuery"),
     warehouse: queries.has("warehouse"),
@@ -92,5 +111,10 @@ export async function download(previewId, overrides, accept) {
     }
     throw new ApiError(`HTTP_${response.status}`, `The download failed with status ${response.status}.`);
   }
-  return { blob: await response.blob(), executionId: response.headers.get("Spyne-Execution-Id") };
+  // The server names the file (Content-Disposition); the fallback is the same name.
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  return {
+    blob: await response.blob(), executionId: response.headers.get("Spyne-Execution-Id"),
+    filename: named ? named[1] : `result-${previewId}.${accept === "text/csv" ? "csv" : "arrows"}`,
+  };
 }

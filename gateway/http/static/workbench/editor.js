@@ -94,9 +94,12 @@ export function createEditor(parent, { features, onRun, onExecute, onChange, onD
     try {
       validation = (await gql(diagnosticsQuery, { sql: text, dialect })).validateQuery;
     } catch (error) {
-      onDiagnostics && onDiagnostics([], [], error);
+      if (view.state.doc === doc) onDiagnostics && onDiagnostics([], [], error);
       return [];
     }
+    // An answer about text that has changed since is not shown (CodeMirror drops it as well):
+    // the next check, already scheduled, speaks for the text as it is now.
+    if (view.state.doc !== doc) return [];
     const found = [];
     if (validation.diagnostics) {
       for (const d of validation.diagnostics) {

@@ -1,5 +1,7 @@
 // The workbench: sign-in, layout and the flow preview → (overrides) → execute, wired to the panels.
-import { gql, features as readFeatures, setToken, signOut, signedIn, settings, download, ApiError } from "./api.js";
+import {
+  gql, features as readFeatures, setToken, signOut, signedIn, settings, download, onUnauthenticated, ApiError,
+} from "./api.js";
 import { h, clear, errorBox, plural } from "./dom.js";
 import { createEditor } from "./editor.js";
 import { loadCatalog, renderCatalog, completionSchema } from "./catalog.js";
@@ -29,15 +31,23 @@ function boot() {
   if (signedIn()) start(); else showSignIn();
 }
 
+// Two ways in, as on /dashboard: through the OIDC provider (when the gateway has a client id for
+// it), or by pasting a bearer token. Neither puts the token in a URL or submits it in a form.
 function showSignIn(error) {
+  const { devTokens, issuer, loginPath } = settings.signIn;
   const token = h("textarea", { id: "token", rows: "5", autocomplete: "off", spellcheck: "false", required: true,
     "aria-describedby": "token-help" });
+  const provider = issuer ? h("div", { class: "oidc-signin" },
+    h("a", { href: loginPath, class: "button primary", id: "oidc-signin" }, `Sign in with ${issuer}`)) : "";
+  const help = devTokens
+    ? ["A dev token (", h("code", {}, "spyne token --email you@example.com --role ANALYST"),
+      ") or an access token from your identity provider."]
+    : [`An access token issued by ${issuer || "the configured OIDC issuer"} (dev tokens are refused here).`];
   const form = h("form", { id: "signin", class: "signin-form" },
-    h("label", { for: "token" }, "Bearer token"),
-    h("p", { id: "token-help", class: "muted" }, "A dev token (",
-      h("code", {}, "spyne token --email you@example.com --role ANALYST"),
-      ") or an access token from your identity provider. It stays in this tab and is sent only as an Authorization header."),
-    token, h("button", { type: "submit", class: "primary" }, "Sign in"));
+    h("label", { for: "token" }, issuer ? "Or paste a bearer token" : "Bearer token"),
+    h("p", { id: "token-help", class: "muted" }, ...help,
+      " It stays in this tab and is sent only as an Authorization header."),
+    token, h("button", { type: "submit", class: issuer ? "" : "primary" }, "Sign in with this token"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();  // never a navigation: the token must not reach a URL or a server log
     if (!token.value.trim()) return;
@@ -45,16 +55,28 @@ function showSignIn(error) {
     token.value = "";
     start();
   });
+  const shown = error || (settings.signIn.error && new ApiError(settings.signIn.error.code, settings.signIn.error.message));
+  settings.signIn.error = null;  // said once
   clear(app, h("main", { class: "signin" }, h("h1", {}, "Spyne workbench"),
-    h("p", {}, "See why a query is safe before it runs."), error ? errorBox(error) : "", form));
-  token.focus();
+    h("p", {}, "See why a query is safe before it runs."), shown ? errorBox(shown) : "", provider, form));
+  (issuer ? document.getElementById("oidc-signin") : token).focus();
 }
+
+// A token that stops verifying (an OIDC access token expires) sends the person back to sign in.
+onUnauthenticated((error) => {
+  if (!state.me) return;
+  state.me = null;
+  signOut();
+  showSignIn(error);
+});
 
 async function start() {
   try {
-    state.me = (await gql("{ me { email role } }")).me;
+    const me = (await gql("{ me { email role } }")).me;
     state.features = await readFeatures();
+    state.me = me;
   } catch (error) {
+    state.me = null;
     signOut();
     showSignIn(error);
     return;
@@ -87,7 +109,7 @@ function layout() {
     h("header", { class: "top" }, h("h1", {}, "Spyne workbench"),
       h("a", { href: "/graphql", class: "muted" }, "GraphiQL"),
       h("span", { class: "who", id: "who" }, `${state.me.email} · ${state.me.role}`),
-      h("button", { type: "button", id: "signout", onclick: () => { signOut(); location.reload(); } }, "Sign out")),
+      h("button", { type: "button", id: "signout", onclick: () => { signOut(); location.assign("/workbench"); } }, "Sign out")),
     h("div", { class: "layout" },
       h("aside", { class: "side" }, regions.sideTabs, regions.side),
       h("main", { class: "work" },
@@ -178,11 +200,14 @@ function insertText(text) {
 
 function onEdit() {
   sessionStorage.setItem(DRAFT_KEY, editor.getSql());
+  // The problems listed are about the text before this edit until the next check answers.
+  regions.problems.setAttribute("aria-busy", "true");
   if (state.preview) renderPreviewPanel();
 }
 
 function showProblems(diagnostics, warnings, error) {
   state.warnings = warnings;
+  regions.problems.removeAttribute("aria-busy");
   if (error) { clear(regions.problems, errorBox(error)); return; }
   const doc = editor.view.state.doc;
   clear(regions.problems,
@@ -272,10 +297,10 @@ async function runExecute() {
   try {
     const result = (await gql(`mutation Execute($id: ID!, $overrides: [GuardrailType!]) {
       executeQuery(previewId: $id, overrides: $overrides) {
-        executionId previewId columns { name type } rows rowCount truncated elapsedMs
+        executionId previewId columns { name type } rows rowCount truncated elapsedMs ${state.features.hasMore ? "hasMore" : ""}
         explanation { plainEnglish tablesUsed joins filters aggregations assumptions } } }`,
     { id: preview.id, overrides: [...state.ticked] })).executeQuery;
-    state.result = result;
+    state.result = { ...result, overrides: [...state.ticked] };
     renderResults(regions.results, result, { onDownload: runDownload, downloadable: true });
     switchBottom("results");
   } catch (error) {
@@ -293,20 +318,27 @@ async function runExecute() {
   }
 }
 
+// The whole result of the preview on screen in Results (not whatever was previewed since), with
+// the overrides it ran with.
 async function runDownload(accept) {
-  const preview = state.preview;
-  if (!preview) return;
-  const status = h("p", { class: "muted", role: "status" }, "Preparing the download…");
-  regions.results.prepend(status);
+  const result = state.result;
+  if (!result) return;
+  regions.results.querySelectorAll(".download-status").forEach((old) => old.remove());
+  const status = h("p", { class: "muted download-status", role: "status" }, "Preparing the download…");
+  regions.results.querySelector(".result-summary").after(status);
   try {
-    const { blob } = await download(preview.id, [...state.ticked], accept);
-    const link = h("a", { href: URL.createObjectURL(blob), download: `spyne-${preview.id}.${accept === "text/csv" ? "csv" : "arrow"}` });
+    const { blob, filename, executionId } = await download(result.previewId, result.overrides, accept);
+    const url = URL.createObjectURL(blob);
+    const link = h("a", { href: url, download: filename });
     document.body.append(link);
     link.click();
     link.remove();
-    clear(status, `Saved ${(blob.size / 1024).toFixed(1)} KiB.`);
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    clear(status, `Saved ${filename} (${(blob.size / 1024).toFixed(1)} KiB, execution ${executionId}).`);
+    status.dataset.file = filename;
+    refreshHistory();
   } catch (error) {
-    status.replaceWith(errorBox(error));
+    status.replaceWith(h("div", { class: "download-status" }, errorBox(error)));
   }
 }
 

@@ -54,9 +54,10 @@ export function renderResults(root, result, { onDownload, downloadable }) {
       h("span", { class: "row-count", dataset: { rows: result.rowCount } },
         `${result.rowCount.toLocaleString()} ${result.rowCount === 1 ? "row" : "rows"}`),
       result.truncated ? h("span", { class: "flag truncated", title: "More rows exist than the row cap returns" }, "truncated") : "",
+      result.hasMore ? h("span", { class: "muted has-more" }, "more rows exist — Download all gets them") : "",
       h("span", { class: "elapsed" }, `${Number(result.elapsedMs).toFixed(1)} ms`),
       h("span", { class: "muted" }, `execution ${result.executionId}`),
-      h("span", { class: "spacer" }), downloads),
+      h("span", { class: "spacer" }), h("span", { class: "downloads" }, downloads)),
     h("p", { class: "explanation" }, e.plainEnglish || ""),
     viewport);
   draw();
