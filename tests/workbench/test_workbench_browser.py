@@ -135,7 +135,8 @@ def test_an_admin_sees_the_promote_dry_run_as_a_diff_then_promotes(gateway: Gate
     page.evaluate("const s = document.getElementById('admin-table'); s.value = 'order_events'; "
                   "s.dispatchEvent(new Event('change')); true")
     page.wait_for("!!document.querySelector('button.action-promote[data-version=\"1\"]')")
-    page.click("button.action-promote[data-version=\"1\"]")
+    tab_to(page, "el.classList.contains('action-promote') && el.dataset.version === '1'")
+    page.press("Enter")  # from the keyboard: the dialog opens, and its Confirm has the focus once ready
     page.wait_for("!!document.querySelector('dialog.confirm #dry-run') || !!document.querySelector('dialog.confirm .error')")
     dialog = page.evaluate("document.querySelector('dialog.confirm').innerText")
     assert "Dry run" in dialog and "SHADOW → ACTIVE" in dialog, dialog
@@ -145,7 +146,8 @@ def test_an_admin_sees_the_promote_dry_run_as_a_diff_then_promotes(gateway: Gate
     # The dry run changed nothing; confirming does.
     state = json.dumps("SHADOW")
     assert page.evaluate(f"document.querySelector('li.admin-version[data-version=\"1\"]').dataset.state === {state}")
-    page.click("#confirm-action")
+    page.wait_for("document.activeElement?.id === 'confirm-action'")
+    page.press("Enter")
     page.wait_for("document.querySelector('li.admin-version[data-version=\"1\"]')?.dataset.state === 'ACTIVE'")
     assert page.evaluate("document.getElementById('admin-outcome').textContent")
     page.screenshot("08-admin-promoted")
@@ -248,7 +250,10 @@ async def test_a_typo_is_underlined_where_it_is_and_its_quick_fix_applies(gatewa
     marked = page.wait_for("Array.from(document.querySelectorAll('.cm-lintRange-error')).map(m => m.textContent).join('|')")
     assert marked == "nmae", marked
     page.screenshot("11-typo-diagnostic")
-    page.click(".problem[data-code=COLUMN_NOT_FOUND] .quick-fix")
+    # The quick fix from the keyboard: Escape, then Tab leaves the editor for the problems list.
+    page.press("Escape")
+    tab_to(page, "el.classList.contains('quick-fix')")
+    page.press("Enter")
     page.wait_for("!document.querySelector('.problem[data-code=COLUMN_NOT_FOUND]')")
     assert editor_text(page) == "SELECT name, country\nFROM customers"
     assert page.evaluate("document.querySelectorAll('.cm-lintRange-error').length") == 0

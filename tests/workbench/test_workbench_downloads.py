@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pyarrow.ipc
 import pytest
 
@@ -98,4 +99,27 @@ async def test_download_all_saves_every_row_as_csv_and_as_arrow(gateway: Gateway
     # Each download was an execution of that preview, listed in History.
     page.click("#tab-history")
     page.wait_for("document.querySelector('ol.history li')?.textContent.includes('ran 3×')")
+
+    # The catalog moves on (an admin deprecates what the preview resolved to): a download now is
+    # refused, and the page shows the endpoint's own code and message, nothing else.
+    # (Through the live server: this test's own event loop is busy driving the browser.)
+    async with httpx.AsyncClient(base_url=capped) as client:
+        deprecated = await client.post("/graphql", headers={"Authorization": f"Bearer {gateway.token('ADMIN')}"},
+                                       json={"query": 'mutation { deprecateTable(table: "orders", version: 2, '
+                                                      'reason: "test") { message } }'})
+    assert not deprecated.json().get("errors"), deprecated.json()
+    page.click("#tab-results")
+    page.click("button.download[data-accept='text/csv']")
+    page.wait_for("!!document.querySelector('.download-status .error')")
+    shown = page.evaluate("(() => { const e = document.querySelector('.download-status .error'); "
+                          "return [e.dataset.code, e.querySelector('.message').textContent]; })()")
+    preview_id = saved.name.removeprefix("result-").removesuffix(".csv")
+    async with httpx.AsyncClient(base_url=capped) as client:
+        refused = await client.post(f"/previews/{preview_id}/result", json={"overrides": ["CARTESIAN_PRODUCT"]},
+                                    headers={"Authorization": f"Bearer {gateway.token('ANALYST')}",
+                                             "Accept": "text/csv"})
+    error = refused.json()["errors"][0]
+    assert refused.status_code >= 400 and shown == [error["extensions"]["code"], error["message"]], (shown, error)
+    assert "Traceback" not in page.evaluate("document.body.innerText")
+    page.screenshot("15-download-refused")
     assert_only_local(page, capped)

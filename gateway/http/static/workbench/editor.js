@@ -1,6 +1,6 @@
 // The SQL editor: CodeMirror 6 with the warehouse's dialect, diagnostics from validateQuery,
 // completions from completeQuery and formatting by formatQuery (each used when the API has it).
-import { EditorState, Compartment } from "@codemirror/state";
+import { EditorState, Compartment, Prec } from "@codemirror/state";
 import {
   EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection, placeholder,
 } from "@codemirror/view";
@@ -170,12 +170,18 @@ export function createEditor(parent, { features, onRun, onExecute, onChange, onD
     { key: "Shift-Alt-f", run: () => { format(); return true; } },
   ]);
 
+  // Escape, then Tab, leaves the editor (CodeMirror's way out for keyboard users). An open
+  // completion list swallows Escape before CodeMirror notices it, which left Tab indenting until
+  // a second Escape: the one Escape now also arms the way out, and the list still closes.
+  const escapeLeaves = Prec.highest(keymap.of([{ key: "Escape", run: (view) => { view.setTabFocusMode(2000); return false; } }]));
+
   const view = new EditorView({
     parent,
     state: EditorState.create({
       doc: initial || "",
       extensions: [
         EditorView.cspNonce.of(settings.nonce),
+        escapeLeaves,  // first: among the highest-precedence keymaps, the completion list's comes later
         lineNumbers(), highlightActiveLineGutter(), history(), drawSelection(), indentOnInput(),
         bracketMatching(), closeBrackets(), highlightActiveLine(), highlightSelectionMatches(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
