@@ -7,11 +7,14 @@ Screenshots of the main states land in tests/_artifacts/workbench/ (git-ignored)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import time
 
 import pytest
 
+from tests.observability.live import serve
 from tests.support.browser import Page
 from tests.support.harness import Gateway
 from tests.workbench.steps import assert_only_local, editor_text, replace_sql, sign_in, tab_to
@@ -262,3 +265,22 @@ async def test_a_typo_is_underlined_where_it_is_and_its_quick_fix_applies(gatewa
     page.wait_for("document.querySelectorAll('.cm-line').length > 2")
     assert editor_text(page).split() == ["SELECT", "name,", "country", "FROM", "customers"]
     assert_only_local(page, live)
+
+
+def test_a_token_that_stops_verifying_returns_the_page_to_sign_in(gateway: Gateway, page: Page,
+                                                                  workbench_assets_installed: None) -> None:
+    # No clock leeway, so the token's own expiry is the moment it is refused (an OIDC access
+    # token expiring while the page is open).
+    with serve(dataclasses.replace(gateway.settings, token_leeway_seconds=0)) as address:
+        base = f"http://{address}"
+        ttl = 8
+        expires = time.time() + ttl
+        sign_in(page, base, gateway.token("ANALYST", ttl=ttl))
+        time.sleep(max(0.0, expires - time.time()) + 1.5)
+        page.click("#preview")
+        page.wait_for("!!document.querySelector('main.signin .error')")
+        assert page.evaluate("document.querySelector('main.signin .error').dataset.code") == "UNAUTHENTICATED"
+        assert page.evaluate("sessionStorage.getItem('spyne.workbench.token')") is None
+        assert page.evaluate("document.activeElement?.id") == "token"
+        page.screenshot("16-token-expired")
+        assert_only_local(page, base)

@@ -105,7 +105,11 @@ export async function download(previewId, overrides, accept) {
     let body = null;
     try { body = await response.json(); } catch (_) { /* not JSON */ }
     const first = body && body.errors && body.errors[0];
-    if (first) throw new ApiError((first.extensions || {}).code || `HTTP_${response.status}`, first.message);
+    if (first) {
+      const error = new ApiError((first.extensions || {}).code || `HTTP_${response.status}`, first.message);
+      if (error.code === "UNAUTHENTICATED") whenRefused(error);
+      throw error;
+    }
     if (response.status === 404 || response.status === 405) {
       throw new ApiError("NOT_AVAILABLE", "This gateway has no result download (POST /previews/{id}/result).");
     }
