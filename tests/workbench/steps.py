@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tests.support.browser import Page, requests_outside
 
+# The problems under the editor speak of the text as it is (the last edit has been checked).
+SETTLED = "!document.getElementById('problems').hasAttribute('aria-busy')"
+
 
 def sign_in(page: Page, base: str, token: str) -> None:
     page.navigate(f"{base}/workbench")

@@ -17,12 +17,11 @@ import pytest
 from tests.observability.live import serve
 from tests.support.browser import Page
 from tests.support.harness import Gateway
-from tests.workbench.steps import assert_only_local, editor_text, replace_sql, sign_in, tab_to
+from tests.workbench.steps import SETTLED, assert_only_local, editor_text, replace_sql, sign_in, tab_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)]
 
 CARTESIAN = "SELECT c.name, o.id FROM customers c, orders o"
-SETTLED = "!document.getElementById('problems').hasAttribute('aria-busy')"  # the last edit has been checked
 
 
 def test_an_analyst_previews_ticks_the_override_and_reads_the_rows(gateway: Gateway, live: str, page: Page,
@@ -108,6 +107,7 @@ def test_a_stale_preview_says_so_and_offers_to_preview_again(gateway: Gateway, l
     page.type(" WHERE status = 'paid'")
     page.wait_for("!!document.querySelector('.stale #repreview')")
     assert page.evaluate("document.getElementById('execute').disabled") is True
+    page.wait_for(SETTLED)
     page.screenshot("06-stale-preview")
     page.click("#repreview")
     page.wait_for("!document.querySelector('.stale') && document.querySelector('pre.sql.original').textContent.includes('paid')")

@@ -25,7 +25,7 @@ from gateway.warehouse.demo_data import DemoSummary
 from tests.observability.live import serve
 from tests.support.browser import Page
 from tests.support.harness import Gateway, start_gateway, stop_gateway
-from tests.workbench.steps import assert_only_local, replace_sql
+from tests.workbench.steps import SETTLED, assert_only_local, replace_sql
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)]
 
@@ -95,6 +95,7 @@ def test_an_analyst_signs_in_through_the_provider_and_the_token_lands_nowhere_bu
     replace_sql(page, "SELECT id, status FROM orders")
     page.press("Enter", "Control")
     page.wait_for("document.getElementById('execute')?.disabled === false")
+    page.wait_for(SETTLED)
     page.screenshot("13-oidc-signed-in-preview")
 
     assert not any(token in url for url in page.requests)
