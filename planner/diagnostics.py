@@ -4,9 +4,9 @@
     error_diagnostics(error, sql, dialect)     a refusal, and the problems found beside it
     guardrail_diagnostics(plan, sql)           what a valid query trips, as warnings
 
-A refusal is an ``ERROR`` at the offending text; a guardrail is a ``WARNING`` over the query
-(guardrails are about the query as a whole: its joins, its size). Every diagnostic carries the
-code the same query would get from ``previewQuery``.
+A refusal is an ``ERROR`` at the offending text; a guardrail is a ``WARNING`` at what it is about
+(the join, the table, the aggregate), or over the whole query when it is about the query's size.
+Every diagnostic carries the code the same query would get from ``previewQuery``.
 """
 
 from __future__ import annotations
@@ -61,6 +61,6 @@ def error_diagnostics(error: PlannerError, sql: str, dialect: str) -> tuple[Diag
 
 def guardrail_diagnostics(planned: Plan, sql: str) -> tuple[Diagnostic, ...]:
     start = len(sql) - len(sql.lstrip())
-    whole = to_range(sql, (start, max(start, len(sql.rstrip()))))
-    return tuple(Diagnostic(code=g.type, severity=WARNING,
-                            message=g.message, range=whole) for g in planned.guardrails)
+    whole = (start, max(start, len(sql.rstrip())))
+    return tuple(Diagnostic(code=g.type, severity=WARNING, message=g.message,
+                            range=to_range(sql, g.span or whole)) for g in planned.guardrails)

@@ -69,6 +69,9 @@ class Guardrail:
     type: str  # one of API.md's GuardrailType names
     message: str
     requires_override: bool
+    # The characters of the analyst's SQL it is about (a join, a table, an aggregate), half-open;
+    # None: the query as a whole (an estimated result size). Editors underline exactly this.
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,17 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     fields = dict(data)
     fields["tables"] = tuple(TableUse(**t) for t in data["tables"])
     fields["joins"] = tuple(JoinUse(**j) for j in data["joins"])
-    fields["guardrails"] = tuple(Guardrail(**g) for g in data["guardrails"])
+    fields["guardrails"] = tuple(_guardrail(g) for g in data["guardrails"])
     fields["columns"] = tuple(OutputColumn(**c) for c in data.get("columns", ()))  # absent in older previews
     for name in ("filters", "aggregations", "group_by", "assumptions"):
         fields[name] = tuple(data[name])
     return Plan(**fields)
+
+
+def _guardrail(data: dict[str, Any]) -> Guardrail:
+    span = data.get("span")  # absent in older previews; a list once it has been through JSON
+    return Guardrail(data["type"], data["message"], data["requires_override"],
+                     tuple(span) if span is not None else None)  # type: ignore[arg-type]
 
 
 def json_value(value: Any) -> Any:

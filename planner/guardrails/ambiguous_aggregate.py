@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from planner.guardrails.base import Facts
 from planner.model import Guardrail
+from planner.positions import node_span
 from planner.scopes import Scope
 from planner.sqlgen import snippet
 
@@ -42,7 +43,8 @@ def _check(scope: Scope, dialect: str) -> list[Guardrail]:
             column = snippet(loose[0], dialect)
             found.append(Guardrail(TYPE, f"{column} is neither in GROUP BY nor inside an aggregate; the warehouse "
                                          f"would pick an arbitrary value or fail. Add it to GROUP BY or wrap it "
-                                         f"in an aggregate such as MIN({column}).", False))
+                                         f"in an aggregate such as MIN({column}).", False,
+                                   node_span(loose[0])))
     return found
 
 

@@ -10,6 +10,8 @@ from planner.estimate import Estimate
 from planner.guardrails.thresholds import GuardrailThresholds
 from planner.joins import JoinInfo
 from planner.model import Guardrail, TableUse
+from planner.positions import Span, node_span
+from planner.scopes import Source
 from planner.sqlgen import snippet
 
 
@@ -23,6 +25,21 @@ class Facts:
 
 
 Check = Callable[[Facts], list[Guardrail]]
+
+
+def join_span(info: JoinInfo) -> Span | None:
+    """Where a join is written: its JOIN item, else (a comma join) the WHERE conditions linking it,
+    else the table it brings in."""
+    if info.explicit and info.node is not None and (span := node_span(info.node)) is not None:
+        return span
+    spans = [s for c in info.conjuncts if (s := node_span(c)) is not None]
+    if spans:
+        return min(s[0] for s in spans), max(s[1] for s in spans)
+    return source_span(info.right)
+
+
+def source_span(source: Source) -> Span | None:
+    return node_span(source.node)
 
 
 def describe_join(info: JoinInfo, dialect: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.guardrails.base import Facts, describe_join
+from planner.guardrails.base import Facts, describe_join, join_span
 from planner.model import Guardrail
 
 TYPE = "EXPLOSIVE_JOIN"
@@ -16,7 +16,7 @@ def explosive_join(facts: Facts) -> list[Guardrail]:
         if fan > limit:
             found.append(Guardrail(TYPE, f"The join {describe_join(info, facts.dialect)} multiplies rows by "
                                          f"about {fan:,.0f} (over {limit:,.0f}); check the join keys or "
-                                         f"aggregate before joining.", True))
+                                         f"aggregate before joining.", True, join_span(info)))
     rows = facts.estimate.rows
     if not found and rows is not None and rows > facts.thresholds.explosive_result_rows:
         found.append(Guardrail(TYPE, f"The query is estimated to produce about {rows:,} rows before the row "

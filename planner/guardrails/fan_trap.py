@@ -11,6 +11,7 @@ from sqlglot import exp
 from planner.guardrails.base import Facts, describe_join
 from planner.joins import unique_side
 from planner.model import Guardrail
+from planner.positions import node_span
 from planner.sqlgen import snippet
 
 TYPE = "FAN_TRAP"
@@ -38,7 +39,7 @@ def fan_trap(facts: Facts) -> list[Guardrail]:
                 TYPE, f"{snippet(agg, facts.dialect)} aggregates {one.label}.{column.name}, but {one.label} is on "
                       f"the one side of the one-to-many join {describe_join(info, facts.dialect)}: each "
                       f"{one.label} value is counted once per matching {many.label} row. Aggregate "
-                      f"{one.label} in a subquery before joining.", False))
+                      f"{one.label} in a subquery before joining.", False, node_span(agg)))
             break
     return found
 

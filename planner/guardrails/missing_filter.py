@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.guardrails.base import Facts
+from planner.guardrails.base import Facts, source_span
 from planner.model import Guardrail
 
 TYPE = "MISSING_FILTER_LARGE_TABLE"
@@ -28,5 +28,5 @@ def missing_filter(facts: Facts) -> list[Guardrail]:
             seen.add(source.label)
             found.append(Guardrail(TYPE, f"{source.label} has about {rows:,} rows and the query reads it without "
                                          f"a filter; add a WHERE condition on it (a date range, for example).",
-                                   False))
+                                   False, source_span(source)))
     return found

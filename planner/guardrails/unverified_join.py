@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.guardrails.base import Facts, describe_join
+from planner.guardrails.base import Facts, describe_join, join_span
 from planner.model import Guardrail
 
 TYPE = "UNVERIFIED_JOIN"
@@ -19,5 +19,5 @@ def unverified_join(facts: Facts) -> list[Guardrail]:
             continue
         seen.add(described)
         found.append(Guardrail(TYPE, f"The join {described} is not an accepted join; check that it is the "
-                                     f"relationship you mean.", False))
+                                     f"relationship you mean.", False, join_span(info)))
     return found

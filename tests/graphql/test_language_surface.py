@@ -74,6 +74,9 @@ async def test_guardrails_are_warnings_of_a_valid_query(gateway: Gateway) -> Non
     assert v["valid"] is True and {w["type"] for w in v["warnings"]} >= {"CARTESIAN_PRODUCT"}
     assert {d["code"] for d in v["diagnostics"]} == {w["type"] for w in v["warnings"]}
     assert {d["severity"] for d in v["diagnostics"]} == {"WARNING"}
+    # At what it is about: the table joined without a condition, not the whole query.
+    (cartesian,) = [d for d in v["diagnostics"] if d["code"] == "CARTESIAN_PRODUCT"]
+    assert cartesian["range"] == _range(1, 32, 41)
 
 
 async def test_completion_offers_visible_tables_with_state(gateway: Gateway) -> None:

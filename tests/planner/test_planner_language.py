@@ -35,6 +35,36 @@ def test_diagnose_a_valid_query_gives_its_guardrails_as_warnings() -> None:
     assert {d.severity for d in found} == {"WARNING"}
 
 
+def _warnings(sql: str, options: PlanOptions = PlanOptions()) -> dict[str, str]:
+    """Each guardrail's code and the text its range covers."""
+    _, found = diagnose(sql, SHOP, options)
+    lines = sql.split("\n")
+
+    def text(d: object) -> str:
+        r = d.range  # type: ignore[attr-defined]
+        if r.start.line == r.end.line:
+            return lines[r.start.line - 1][r.start.column - 1:r.end.column - 1]
+        return "\n".join([lines[r.start.line - 1][r.start.column - 1:], *lines[r.start.line:r.end.line - 1],
+                          lines[r.end.line - 1][:r.end.column - 1]])
+
+    return {d.code: text(d) for d in found if d.severity == "WARNING"}
+
+
+def test_a_join_guardrail_points_at_the_join_not_the_whole_query() -> None:
+    sql = "SELECT c.name, o.status\nFROM orders o\nJOIN customers c ON o.status = c.name\nWHERE o.o_id = 1"
+    assert _warnings(sql)["UNVERIFIED_JOIN"] == "customers c ON o.status = c.name"
+    comma = "SELECT name\nFROM customers, regions"
+    assert _warnings(comma)["CARTESIAN_PRODUCT"] == "regions"
+    linked = "SELECT c.name FROM orders o, customers c\nWHERE o.status = c.name AND o.o_id = 2"
+    assert _warnings(linked)["UNVERIFIED_JOIN"] == "o.status = c.name"
+
+
+def test_table_and_column_guardrails_point_at_the_table_and_the_column() -> None:
+    pinned = PlanOptions(pins=(Pin("legacy", 1),))
+    assert _warnings("SELECT note\nFROM legacy", pinned)["DEPRECATED_TABLE"] == "legacy"
+    assert _warnings("SELECT status, COUNT(*) FROM orders\nGROUP BY customer_id")["AMBIGUOUS_AGGREGATE"] == "status"
+
+
 def test_range_spans_lines() -> None:
     _, (d,) = diagnose("SELECT *\n  FROM ordrs", SHOP, PlanOptions())
     assert d.range == Range(Position(2, 8), Position(2, 13))
