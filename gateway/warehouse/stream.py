@@ -19,8 +19,7 @@ DuckDB adapter builds its own from its native pool):
 * ``begin(handle, timeout_ms)`` — fence the transaction (READ ONLY, the engine's own limit);
 * ``cursor(raw)`` — a DBAPI cursor that streams (server-side where the engine has one), and
   ``release_cursor(cursor)`` when the stream closes;
-* ``execute(cursor, sql, timeout_ms, stopped)`` — run the one query (``stopped()`` turns true once
-  the download is cancelled: for engines that poll a statement instead of blocking in it);
+* ``execute(cursor, sql, timeout_ms)`` — run the one query (the cursor's ``execute`` by default);
 * ``columns(cursor)`` — the :class:`StreamColumn` the executed cursor says (``kind=None`` when the
   engine types per value, as SQLite does: the encoder infers it);
 * ``interrupter(raw)`` — stops the statement in flight; must be safe from another thread;
@@ -86,7 +85,7 @@ def sqlalchemy_driver(handle: Any) -> Any:
     return handle.connection.driver_connection
 
 
-def plain_execute(cursor: Any, sql: str, _timeout_ms: int, _stopped: Callable[[], bool]) -> None:
+def plain_execute(cursor: Any, sql: str, _timeout_ms: int) -> None:
     cursor.execute(sql)
 
 
@@ -105,7 +104,7 @@ class StreamHooks:
     translate: Callable[..., GatewayError]
     driver_errors: tuple[type[BaseException], ...]
     driver: Callable[[Any], Any] = sqlalchemy_driver
-    execute: Callable[[Any, str, int, Callable[[], bool]], None] = plain_execute
+    execute: Callable[[Any, str, int], None] = plain_execute
     release_cursor: Callable[[Any], None] = close_quietly
     abandon: Callable[[Any], None] | None = None
 
@@ -135,7 +134,7 @@ class RowStream:
                 hooks.begin(self._handle, timeout_ms)
                 self._cursor = hooks.cursor(raw)
                 self._stack.callback(hooks.release_cursor, self._cursor)
-                hooks.execute(self._cursor, sql, timeout_ms, self._cancelled.is_set)
+                hooks.execute(self._cursor, sql, timeout_ms)
             if not self._cursor.description:
                 raise WarehouseError("Only queries that return rows run here.")
             self.columns: tuple[StreamColumn, ...] = hooks.columns(self._cursor)

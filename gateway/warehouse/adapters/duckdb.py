@@ -315,7 +315,7 @@ def _one_select(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise WarehouseError("Only one query that returns rows runs here.")
 
 
-def _execute_one(conn: duckdb.DuckDBPyConnection, sql: str, _timeout_ms: int, _stopped: object) -> None:
+def _execute_one(conn: duckdb.DuckDBPyConnection, sql: str, _timeout_ms: int) -> None:
     _one_select(conn, sql)
     conn.execute(sql)
 

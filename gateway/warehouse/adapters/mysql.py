@@ -98,7 +98,7 @@ class MySqlWarehouse(SqlWarehouse):
     def _stream_hooks(self) -> StreamHooks:
         hooks = super()._stream_hooks()
         return replace(hooks, begin=self._begin_stream, abandon=self._abandon, release_cursor=_release,
-                       execute=lambda cursor, sql, _ms, _stopped: self._cursor_execute(cursor, sql))
+                       execute=lambda cursor, sql, _ms: self._cursor_execute(cursor, sql))
 
     def _stream_cursor(self, raw: Any) -> Any:
         return raw.cursor(pymysql.cursors.SSCursor)

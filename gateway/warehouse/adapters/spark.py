@@ -37,7 +37,6 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -48,7 +47,7 @@ from gateway.records import ColumnInfo
 from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable, ResultSet
 from gateway.warehouse.engine import SqlWarehouse, fetch_capped
 from gateway.warehouse.errors import register_driver_errors
-from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamCancelled
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream
 from planner.errors import PlannerError
 from planner.parse import parse
 
@@ -61,9 +60,8 @@ CAPABILITIES = Capabilities(
            Capability.STATEMENT_TIMEOUT: "spark.sql.thriftServer.queryTimeout (server backstop)",
            Capability.CANCEL: "TCancelOperation at the deadline: the job group is cancelled",
            Capability.ESTIMATE: "EXPLAIN COST (analysed tables)",
-           Capability.STREAMED_READS: "asynchronous statement polled (cancelled at the deadline or when the "
-                                      "client goes); the finished result fetched in batches; types from the "
-                                      "result metadata"},
+           Capability.STREAMED_READS: "asynchronous statement polled and cancelled at the deadline; the "
+                                      "finished result fetched in batches; types from the result metadata"},
 )
 
 # Per-session settings, sent once per connection (a Thrift session keeps them).
@@ -220,10 +218,8 @@ def prepare(conn: Any, cursor: Any, timeout_ms: int | None) -> None:
         conn._spyne_timeout_ms = timeout_ms
 
 
-def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: int,
-              stopped: Callable[[], bool] = lambda: False) -> None:
-    """Submit one checked query and poll it; at the deadline, or once ``stopped()`` (a download
-    whose reader went away), cancel it (its Spark jobs stop)."""
+def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: int) -> None:
+    """Submit one checked query and poll it; at the deadline cancel it (its Spark jobs stop)."""
     from TCLIService.ttypes import TOperationState  # the [spark] extra
 
     check_read_only(sql)
@@ -239,9 +235,6 @@ def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: 
         if time.perf_counter() >= deadline:
             cursor.cancel()
             raise Timeout(TIMEOUT_MESSAGE)
-        if stopped():
-            cursor.cancel()
-            raise StreamCancelled("the download was cancelled")
         time.sleep(min(pause, max(0.0, deadline - time.perf_counter())))
         pause = min(pause * 2, _POLL_MAX_S)
     if state in (TOperationState.CANCELED_STATE, TOperationState.TIMEDOUT_STATE):

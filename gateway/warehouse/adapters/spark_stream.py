@@ -1,9 +1,9 @@
 """Spark downloads (``streamed_reads``): the Spark adapter's :class:`~gateway.warehouse.stream.StreamHooks`.
 
 The statement runs as every Spark read does (:func:`spark.run_until`: checked against the
-allow-list, submitted asynchronously, polled, cancelled at the deadline — and now also once the
-download is cancelled, at the next poll). Then the rows, which the Thrift server has collected
-by the time the statement is finished, come in Thrift fetches of ``FETCH_ROWS``.
+allow-list, submitted asynchronously, polled, cancelled at the deadline). Then the rows, which
+the Thrift server has collected by the time the statement is finished, come in Thrift fetches of
+``FETCH_ROWS``; a download whose reader goes away stops before its next fetch.
 
 Nothing interrupts a fetch from another thread: a PyHive connection's Thrift transport is one
 socket that two threads must not write at once, and a fetch only reads a finished result. A fetch
@@ -68,9 +68,9 @@ def stream_hooks(connect: Callable[[], contextlib.AbstractContextManager[Any]],
                  run_until: Callable[..., None], translate: Callable[..., Any]) -> StreamHooks:
     """``connect`` yields a PyHive connection; ``run_until`` is :func:`spark.run_until`."""
 
-    def execute(cursor: Any, sql: str, timeout_ms: int, stopped: Callable[[], bool]) -> None:
+    def execute(cursor: Any, sql: str, timeout_ms: int) -> None:
         run_until(cursor._connection, cursor, sql, deadline=time.perf_counter() + timeout_ms / 1000,
-                  timeout_ms=timeout_ms, stopped=stopped)
+                  timeout_ms=timeout_ms)
 
     def close(cursor: Any) -> None:
         with contextlib.suppress(Exception):  # a cancelled or failed operation may fail to close
@@ -87,5 +87,5 @@ def stream_hooks(connect: Callable[[], contextlib.AbstractContextManager[Any]],
 
 
 def _no_interrupt() -> None:
-    """The statement is polled, so the deadline and a cancel stop it there (see the docstring)."""
+    """The statement is polled, so its deadline stops it there (see the module docstring)."""
 
