@@ -1,4 +1,5 @@
-"""Downloads against the same SQL fetched directly, side by side in one run, on SQLite and PostgreSQL.
+"""Downloads against the same SQL fetched directly, side by side in one run, on SQLite, PostgreSQL,
+DuckDB and MySQL/MariaDB.
 
 A warehouse table of 1,000,000 rows x 5 columns (integer, integer, decimal, text, timestamp) is
 registered in a fresh catalog and served by `spyne serve --workers 1` (a subprocess, 127.0.0.1).
@@ -10,6 +11,11 @@ CSV: csv.writer; NDJSON: json.dumps per row). The server's resident memory is sa
 
     .venv/bin/python bench/downloads.py                 # SQLite, and PostgreSQL when reachable
     .venv/bin/python bench/downloads.py --rows 200000 --runs 3 --engines sqlite
+    .venv/bin/python bench/downloads.py --engines duckdb,mysql   # MySQL: SPYNE_BENCH_MYSQL_URL
+
+DuckDB's file is opened read-only by the server (``?read_only=true``) and by the direct side, so
+both processes may read it; MySQL's direct side reads through PyMySQL's unbuffered cursor, as
+the server does.
 
 Targets (issue 15): Arrow <= 1.3x direct, CSV and NDJSON <= 1.5x direct, server RSS growth < 100 MB.
 """
@@ -21,6 +27,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -43,7 +50,8 @@ from gateway.client import ChunkReader
 ARROW = "application/vnd.apache.arrow.stream"
 FORMATS = {"arrow": ARROW, "csv": "text/csv", "ndjson": "application/x-ndjson"}
 TARGETS = {"arrow": 1.3, "csv": 1.5, "ndjson": 1.5}
-SQL = "SELECT id, k, amount, label, at FROM big"
+SQL = "SELECT id, k, amount, label, ts FROM big"
+MYSQL_BASE = os.environ.get("SPYNE_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 BATCH = 65_536
 
 
@@ -54,7 +62,7 @@ def sqlite_warehouse(path: Path, rows: int) -> str:
     import sqlite3
 
     with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, k INTEGER, amount REAL, label TEXT, at TEXT)")
+        conn.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, k INTEGER, amount REAL, label TEXT, ts TEXT)")
         conn.executemany("INSERT INTO big VALUES (?, ?, ?, ?, ?)",
                          ((i, i % 1000, round(i * 0.37, 2), f"label-{i % 977}-é",
                            f"2024-01-{1 + i % 28:02d}T{i % 24:02d}:00:00+00:00") for i in range(rows)))
@@ -70,7 +78,7 @@ def pg_warehouse(rows: int) -> tuple[str, str]:
 
     with psycopg.connect(url) as conn:
         conn.execute("CREATE TABLE big (id BIGINT PRIMARY KEY, k INTEGER, amount NUMERIC(12, 2), label TEXT, "
-                     "at TIMESTAMPTZ)")
+                     "ts TIMESTAMPTZ)")
         conn.execute("INSERT INTO big SELECT i, i % 1000, round(i * 0.37, 2), 'label-' || (i % 977) || '-é', "
                      "timestamptz '2024-01-01 00:00+00' + (i % 600) * interval '1 hour' "
                      f"FROM generate_series(0, {rows - 1}) AS i")
@@ -78,20 +86,86 @@ def pg_warehouse(rows: int) -> tuple[str, str]:
     return url, name
 
 
+def duckdb_warehouse(path: Path, rows: int) -> str:
+    import duckdb
+
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE big (id BIGINT PRIMARY KEY, k INTEGER, amount DECIMAL(12, 2), label VARCHAR, "
+                     "ts TIMESTAMPTZ)")
+        conn.execute("INSERT INTO big SELECT i, i % 1000, round(i * 0.37, 2), 'label-' || (i % 977) || '-é', "
+                     "timestamptz '2024-01-01 00:00+00' + to_hours(CAST(i % 600 AS BIGINT)) "
+                     f"FROM range(0, {rows}) AS g(i)")
+    return f"duckdb:///{path}?read_only=true"
+
+
+def mysql_warehouse(rows: int) -> tuple[str, str]:
+    import pymysql
+    from sqlalchemy.engine import make_url
+
+    base = make_url(MYSQL_BASE)
+    name = f"spyne_bench_dl_{uuid.uuid4().hex[:8]}"
+    conn = pymysql.connect(host=base.host or "127.0.0.1", port=base.port or 3306, user=base.username or "root",
+                           password=base.password or "", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` DEFAULT CHARSET utf8mb4")
+            cur.execute(f"CREATE TABLE `{name}`.big (id BIGINT PRIMARY KEY, k INTEGER, amount DECIMAL(12, 2), "
+                        "label VARCHAR(40), ts TIMESTAMP NULL)")
+            digits = " UNION ALL ".join(f"SELECT {d} AS d" for d in range(10))
+            places = range(len(str(max(rows - 1, 1))))
+            number = " + ".join(f"p{k}.d * {10 ** k}" for k in places)
+            tables = ", ".join(f"({digits}) AS p{k}" for k in places)
+            cur.execute(f"INSERT INTO `{name}`.big SELECT i, i % 1000, ROUND(i * 0.37, 2), "
+                        "CONCAT('label-', i % 977, '-é'), TIMESTAMP('2024-01-01') + INTERVAL (i % 600) HOUR "
+                        f"FROM (SELECT {number} AS i FROM {tables}) AS g WHERE i < {rows}")
+    finally:
+        conn.close()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def mysql_drop(name: str) -> None:
+    import pymysql
+    from sqlalchemy.engine import make_url
+
+    base = make_url(MYSQL_BASE)
+    conn = pymysql.connect(host=base.host or "127.0.0.1", port=base.port or 3306, user=base.username or "root",
+                           password=base.password or "", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        conn.close()
+
+
 # --- direct fetches (the floor) ----------------------------------------------------------------
 
 
 def direct_batches(url: str) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+    cursor_class: Any = None
     if url.startswith("sqlite"):
         import sqlite3
 
         conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"))
+    elif url.startswith("duckdb"):
+        import duckdb
+
+        conn = duckdb.connect(url.removeprefix("duckdb:///").split("?")[0], read_only=True)
+    elif url.startswith("mysql"):
+        import pymysql
+        import pymysql.cursors
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        conn = pymysql.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 3306,
+                               user=parsed.username or "root", password=parsed.password or "",
+                               database=parsed.database)
+        cursor_class = pymysql.cursors.SSCursor
     else:
         import psycopg
 
         conn = psycopg.connect(url)
     try:
-        cursor = conn.cursor()
+        cursor = conn.cursor(cursor_class) if cursor_class else conn.cursor()
         cursor.execute(SQL)
         names = [d[0] for d in cursor.description]
         while rows := cursor.fetchmany(BATCH):
@@ -188,8 +262,6 @@ def register(env: dict[str, str]) -> None:
 
 
 def bench_engine(engine: str, warehouse_url: str, workdir: Path, rows: int, runs: int) -> list[str]:
-    import os
-
     env = {**os.environ, "SPYNE_CATALOG_URL": f"sqlite:///{workdir}/catalog-{engine}.db",
            "SPYNE_WAREHOUSE_URL": warehouse_url, "SPYNE_DEV_SECRET": DEV_SECRET,
            "SPYNE_MAX_EXPORT_ROWS": str(rows * 2), "SPYNE_STATEMENT_TIMEOUT_MS": "600000"}
@@ -240,7 +312,7 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgres")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="spyne-bench-downloads-"))
-    pg_name = None
+    pg_name = mysql_name = None
     print(f"{args.rows:,} rows x 5 columns; median of {args.runs} runs each; direct = the driver in this "
           "process + the same encoding\n")
     print(f"{'engine':<10} {'format':<7} {'direct':>11} {'gateway':>11} {'ratio':>8}")
@@ -248,6 +320,14 @@ def main() -> None:
         for engine in args.engines.split(","):
             if engine == "sqlite":
                 url = sqlite_warehouse(workdir / "warehouse.db", args.rows)
+            elif engine == "duckdb":
+                url = duckdb_warehouse(workdir / "warehouse.duckdb", args.rows)
+            elif engine == "mysql":
+                try:
+                    url, mysql_name = mysql_warehouse(args.rows)
+                except Exception as exc:  # no MySQL/MariaDB here: say so, go on
+                    print(f"mysql      skipped: {type(exc).__name__}: {exc}")
+                    continue
             else:
                 try:
                     url, pg_name = pg_warehouse(args.rows)
@@ -258,6 +338,8 @@ def main() -> None:
     finally:
         if pg_name:
             _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        if mysql_name:
+            mysql_drop(mysql_name)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -175,7 +175,8 @@ class Warehouse(abc.ABC):
         :class:`RowStream` — columns with their types, then batches straight from a cursor that
         streams (never the whole result), cancellable from another thread, the statement timeout
         counting the time spent in the warehouse. Blocking: call it in a worker thread.
-        :class:`gateway.warehouse.engine.SqlWarehouse` implements it from its hooks."""
+        :class:`gateway.warehouse.engine.SqlWarehouse` implements it from its hooks; DuckDB and
+        Spark hand :class:`RowStream` hooks of their own."""
         self.require(Capability.STREAMED_READS)
         raise NotImplementedError
 

@@ -8,7 +8,8 @@ An adapter subclass says how its engine is fenced and interrupted through a few 
     _interrupter(raw)       how the watchdog stops work on that connection at the deadline
     _explain_rows(conn, sql)  the engine's own estimate, where it has one
     _stream_cursor(raw)     a cursor that streams, for downloads (default: the driver's own)
-    _stream_column(name, d) a result column's type from the cursor description (default: per value)
+    _stream_columns(cur)    the result columns' types from the executed cursor (default: per value)
+    _stream_hooks()         everything else a download's RowStream needs (stream.StreamHooks)
 
 Every execution is guarded by the process's :data:`gateway.warehouse.watchdog.WATCHDOG`; rows
 are fetched in batches and counted against the row cap and the byte cap as they arrive, so an
@@ -37,7 +38,14 @@ from gateway.warehouse.contract import (
     split_physical,
 )
 from gateway.warehouse.errors import TIMEOUT_MESSAGE
-from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamColumn, StreamHooks, untyped_column
+from gateway.warehouse.stream import (
+    DEFAULT_BATCH_ROWS,
+    RowStream,
+    StreamColumn,
+    StreamHooks,
+    described,
+    untyped_column,
+)
 from gateway.warehouse.watchdog import WATCHDOG, Guard
 
 DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024
@@ -218,16 +226,19 @@ class SqlWarehouse(Warehouse):
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
                     timeout_ms: int | None = None) -> RowStream:
         self.require(Capability.STREAMED_READS)
-        hooks = StreamHooks(connect=self._read_engine.connect, begin=self._begin_read, cursor=self._stream_cursor,
-                            column=self._stream_column, interrupter=self._interrupter, translate=self.translate,
-                            driver_errors=self._driver_errors)
-        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows)
+        return RowStream(self._stream_hooks(), sql, timeout_ms=timeout_ms or self.statement_timeout_ms,
+                         batch_rows=batch_rows)
+
+    def _stream_hooks(self) -> StreamHooks:
+        return StreamHooks(connect=self._read_engine.connect, begin=self._begin_read, cursor=self._stream_cursor,
+                           columns=self._stream_columns, interrupter=self._interrupter, translate=self.translate,
+                           driver_errors=self._driver_errors)
 
     def _stream_cursor(self, raw: Any) -> Any:
         return raw.cursor()
 
-    def _stream_column(self, name: str, entry: Any) -> StreamColumn:
-        return untyped_column(name, entry)
+    def _stream_columns(self, cursor: Any) -> tuple[StreamColumn, ...]:
+        return described(untyped_column)(cursor)
 
     async def explain_rows(self, sql: str) -> int | None:
         def _explain() -> int | None:

@@ -11,14 +11,21 @@ the process's watchdog with what is left of it (the adapter's interrupter stops 
 deadline, even inside one fetch).
 
 Engine-agnostic: an adapter hands :class:`RowStream` its :class:`StreamHooks` (what
-``Warehouse.open_stream`` does for every SQLAlchemy adapter, from the hooks they already have):
+``Warehouse.open_stream`` does for every SQLAlchemy adapter from the hooks they already have; the
+DuckDB adapter builds its own from its native pool):
 
-* ``connect()`` — a read connection (context manager) from the fenced pool;
-* ``begin(connection, timeout_ms)`` — fence the transaction (READ ONLY, the engine's own limit);
-* ``cursor(raw)`` — a DBAPI cursor that streams (server-side where the engine has one);
-* ``column(name, description_entry)`` — the :class:`StreamColumn` the cursor says (``kind=None``
-  when the engine types per value, as SQLite does: the encoder infers it);
+* ``connect()`` — a read connection (context manager) from the fenced pool, and ``driver(handle)``
+  its DBAPI connection (SQLAlchemy's ``driver_connection`` by default);
+* ``begin(handle, timeout_ms)`` — fence the transaction (READ ONLY, the engine's own limit);
+* ``cursor(raw)`` — a DBAPI cursor that streams (server-side where the engine has one), and
+  ``release_cursor(cursor)`` when the stream closes;
+* ``execute(cursor, sql, timeout_ms)`` — run the one query (the cursor's ``execute`` by default);
+* ``columns(cursor)`` — the :class:`StreamColumn` the executed cursor says (``kind=None`` when the
+  engine types per value, as SQLite does: the encoder infers it);
 * ``interrupter(raw)`` — stops the statement in flight; must be safe from another thread;
+* ``abandon(handle)`` — when the stream stops before its last row, before the cursor is released:
+  for a driver whose unbuffered cursor would otherwise read the rest of the result (MySQL), the
+  statement is stopped and the connection closed instead of going back to the pool;
 * ``translate(exc, timed_out)`` — the driver's error as a coded gateway error.
 
 Everything here is synchronous and runs in a worker thread; :meth:`RowStream.cancel` is the one
@@ -33,8 +40,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import Connection
 
 from gateway.errors import GatewayError, Timeout, WarehouseError
 from gateway.warehouse.watchdog import WATCHDOG
@@ -63,24 +68,45 @@ class StreamCancelled(GatewayError):
     code = "CANCELLED"
 
 
-@dataclass(frozen=True)
-class StreamHooks:
-    connect: Callable[[], contextlib.AbstractContextManager[Connection]]
-    begin: Callable[[Connection, int], None]
-    cursor: Callable[[Any], Any]
-    column: Callable[[str, Any], StreamColumn]
-    interrupter: Callable[[Any], Callable[[], None]]
-    translate: Callable[..., GatewayError]
-    driver_errors: tuple[type[BaseException], ...]
-
-
 def untyped_column(name: str, _entry: Any) -> StreamColumn:
     """For engines that type each value (SQLite): the encoder infers the column's type."""
     return StreamColumn(name, None)
 
 
-def plain_cursor(raw: Any) -> Any:
-    return raw.cursor()
+def described(column: Callable[[str, Any], StreamColumn]) -> Callable[[Any], tuple[StreamColumn, ...]]:
+    """Columns from a DBAPI cursor's description, one entry at a time."""
+    def columns(cursor: Any) -> tuple[StreamColumn, ...]:
+        return tuple(column(str(entry[0]), entry) for entry in cursor.description)
+
+    return columns
+
+
+def sqlalchemy_driver(handle: Any) -> Any:
+    return handle.connection.driver_connection
+
+
+def plain_execute(cursor: Any, sql: str, _timeout_ms: int) -> None:
+    cursor.execute(sql)
+
+
+def close_quietly(cursor: Any) -> None:
+    with contextlib.suppress(Exception):
+        cursor.close()
+
+
+@dataclass(frozen=True)
+class StreamHooks:
+    connect: Callable[[], contextlib.AbstractContextManager[Any]]
+    begin: Callable[[Any, int], None]
+    cursor: Callable[[Any], Any]
+    columns: Callable[[Any], tuple[StreamColumn, ...]]
+    interrupter: Callable[[Any], Callable[[], None]]
+    translate: Callable[..., GatewayError]
+    driver_errors: tuple[type[BaseException], ...]
+    driver: Callable[[Any], Any] = sqlalchemy_driver
+    execute: Callable[[Any, str, int], None] = plain_execute
+    release_cursor: Callable[[Any], None] = close_quietly
+    abandon: Callable[[Any], None] | None = None
 
 
 class RowStream:
@@ -96,22 +122,22 @@ class RowStream:
         # the pool (it would stop someone else's statement).
         self._lock = threading.Lock()
         self._interrupt: Callable[[], None] | None = None
-        self._raw: Any = None
+        self._handle: Any = None
+        self._exhausted = False
         self._stack = contextlib.ExitStack()
         try:
-            connection = self._stack.enter_context(hooks.connect())
-            self._raw = connection.connection.driver_connection
+            self._handle = self._stack.enter_context(hooks.connect())
+            raw = hooks.driver(self._handle)
             with self._lock:
-                self._interrupt = hooks.interrupter(self._raw)
+                self._interrupt = hooks.interrupter(raw)
             with self._fetching():
-                hooks.begin(connection, timeout_ms)
-                self._cursor = hooks.cursor(self._raw)
-                self._stack.callback(_close_quietly, self._cursor)
-                self._cursor.execute(sql)
+                hooks.begin(self._handle, timeout_ms)
+                self._cursor = hooks.cursor(raw)
+                self._stack.callback(hooks.release_cursor, self._cursor)
+                hooks.execute(self._cursor, sql, timeout_ms)
             if not self._cursor.description:
                 raise WarehouseError("Only queries that return rows run here.")
-            self.columns: tuple[StreamColumn, ...] = tuple(
-                hooks.column(str(entry[0]), entry) for entry in self._cursor.description)
+            self.columns: tuple[StreamColumn, ...] = hooks.columns(self._cursor)
         except BaseException:
             self.close()
             raise
@@ -127,6 +153,7 @@ class RowStream:
             with self._fetching():
                 rows = self._cursor.fetchmany(size)
             if not rows:
+                self._exhausted = True
                 return
             yield rows
             size = self._batch_rows
@@ -164,6 +191,11 @@ class RowStream:
         self._interrupt_now()
 
     def close(self) -> None:
+        if not self._exhausted and self._hooks.abandon is not None and self._handle is not None:
+            # Before the cursor is released (and while cancel() may still interrupt): the
+            # statement is stopped and its connection never goes back to the pool.
+            with contextlib.suppress(Exception):
+                self._hooks.abandon(self._handle)
         with self._lock:
             self._interrupt = None
         with contextlib.suppress(Exception):  # rolling back a cancelled transaction may complain
@@ -176,29 +208,5 @@ class RowStream:
         self.close()
 
 
-def _close_quietly(cursor: Any) -> None:
-    with contextlib.suppress(Exception):
-        cursor.close()
-
-
 def _timeout() -> Timeout:
     return Timeout("The query ran past the statement timeout; add a filter or a limit.")
-
-
-# --- PostgreSQL's types ------------------------------------------------------------------------
-
-# Type OIDs (pg_type) -> portable kinds; anything else is carried as text.
-PG_KINDS: dict[int, str] = {
-    16: "BOOLEAN", 20: "INT64", 21: "INT16", 23: "INT32", 26: "INT64", 700: "FLOAT32", 701: "FLOAT64",
-    1700: "DECIMAL", 25: "TEXT", 1043: "TEXT", 1042: "TEXT", 19: "TEXT", 18: "TEXT", 1082: "DATE",
-    1083: "TIME", 1114: "TIMESTAMP", 1184: "TIMESTAMPTZ", 1186: "INTERVAL", 17: "BINARY", 114: "JSON",
-    3802: "JSON", 2950: "UUID",
-}
-
-
-def pg_column(name: str, entry: Any) -> StreamColumn:
-    """A psycopg cursor description entry: the type OID, and a NUMERIC's precision and scale."""
-    kind = PG_KINDS.get(int(entry.type_code), "TEXT")
-    if kind == "DECIMAL":
-        return StreamColumn(name, kind, getattr(entry, "precision", None), getattr(entry, "scale", None))
-    return StreamColumn(name, kind)

@@ -49,6 +49,9 @@ class LiveWarehouse:
     after_setup: list[Callable[[], None]] = field(default_factory=list)
     # Bulk rows (text values, as read from a CSV) into a table: the engine's fastest way in.
     load: Callable[[str, int, list[list[str]]], None] = lambda _t, _n, _rows: None
+    # Statements of the gateway's read login running on the server now (servers only: an
+    # embedded engine's statements die with their connection in this process).
+    running: Callable[[], int] = lambda: 0
     cleanup: list[Callable[[], None]] = field(default_factory=list)
 
     def drop(self) -> None:
@@ -125,10 +128,16 @@ def _postgres(_tmp: Path) -> LiveWarehouse:
     def drop_role() -> None:
         on_server(f'DROP ROLE IF EXISTS "{role}"')
 
+    def running() -> int:
+        with psycopg.connect(server, autocommit=True) as conn:
+            found = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND state = 'active'",
+                                 (role,)).fetchone()
+        return int(found[0]) if found else 0
+
     query_url = make_url(url).set(username=role).render_as_string(hide_password=False)
     live = LiveWarehouse("postgresql", url, admin, direct, down=down, back=back,
                          unreachable="postgresql://nobody@127.0.0.1:1/none", query_url=query_url,
-                         cleanup=[drop_role, lambda: drop_pg_database(url)], load=load)
+                         cleanup=[drop_role, lambda: drop_pg_database(url)], load=load, running=running)
     live.after_setup.append(grant)
     return live
 
@@ -225,6 +234,16 @@ def _mysql(_tmp: Path) -> LiveWarehouse:
         finally:
             conn.close()
 
+    def running() -> int:
+        conn = connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE user = %s "
+                            "AND command <> 'Sleep'", (user,))
+                return int(cur.fetchone()[0])
+        finally:
+            conn.close()
+
     def down() -> None:
         on_server(f"ALTER USER '{user}'@'%' ACCOUNT LOCK")
         kill_reader()
@@ -234,7 +253,7 @@ def _mysql(_tmp: Path) -> LiveWarehouse:
     url = base.set(drivername="mysql", database=name).render_as_string(hide_password=False)
     query_url = base.set(drivername="mysql", database=name, username=user, password=None) \
         .render_as_string(hide_password=False)
-    return LiveWarehouse("mysql", url, admin, direct, down=down, load=load,
+    return LiveWarehouse("mysql", url, admin, direct, down=down, load=load, running=running,
                          back=lambda: on_server(f"ALTER USER '{user}'@'%' ACCOUNT UNLOCK"),
                          unreachable="mysql://root@127.0.0.1:1/none", query_url=query_url,
                          cleanup=[lambda: on_server(f"DROP USER IF EXISTS '{user}'@'%'"),

@@ -113,8 +113,13 @@ def _duckdb_rows(n: int, width: int) -> str:
 
 
 def _mysql_rows(n: int, width: int) -> str:
-    return (f"WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {n}) "
-            f"SELECT i, REPEAT('x', {width}) AS v FROM g")
+    # Digits cross-joined, not a recursive CTE: MariaDB stops recursion at max_recursive_iterations
+    # (1,000 here), and the joins stream where a recursive CTE is built whole first.
+    digits = " UNION ALL ".join(f"SELECT {d} AS d" for d in range(10))
+    places = range(len(str(max(n - 1, 1))))
+    number = " + ".join(f"p{k}.d * {10 ** k}" for k in places)
+    tables = ", ".join(f"({digits}) AS p{k}" for k in places)
+    return f"SELECT i, REPEAT('x', {width}) AS v FROM (SELECT {number} + 1 AS i FROM {tables}) AS g WHERE i <= {n}"
 
 
 ROWS_OF: dict[str, Callable[[int, int], str]] = {"sqlite": _sqlite_rows, "postgresql": _postgres_rows,

@@ -1,7 +1,7 @@
 """The adapter contract, run live on every engine the gateway serves (no mocks, no planner).
 
-Statements go straight to the adapter's read connection (``execute_read_only``), so every fence
-asserted here is the engine's own, not the planner's.
+Statements go straight to the adapter's read connection (``execute_read_only``, and
+``open_stream`` for downloads), so every fence asserted here is the engine's own, not the planner's.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ import pytest
 from gateway.errors import TableNotFound, Timeout, WarehouseError, WarehouseUnsupported
 from gateway.warehouse.contract import Capability, Warehouse
 from gateway.warehouse.registry import open_warehouse
+from gateway.warehouse.stream import StreamCancelled, StreamColumn
 from tests.warehouse.live_adapters import ENGINES, LiveWarehouse, live_warehouse, read_url
 from tests.warehouse.statements import EVIL_CSV, FENCED, OVERSIZED, ROWS_OF, RUNAWAY, STATE_PROBES
+
+POOL_REUSE = 10  # reads after a cancel: a connection left broken in the pool would fail one of them
 
 
 @pytest.fixture(params=ENGINES)
@@ -54,6 +57,16 @@ async def _rows(warehouse: Warehouse, sql: str) -> list[tuple[object, ...]]:
     return [tuple(r) for r in (await warehouse.execute_read_only(sql, max_rows=1000)).rows]
 
 
+async def _streamed(warehouse: Warehouse, sql: str, **options: int
+                    ) -> tuple[tuple[StreamColumn, ...], list[list[tuple[object, ...]]]]:
+    """A streamed read to its end: the columns, and the rows batch by batch."""
+    def read() -> tuple[tuple[StreamColumn, ...], list[list[tuple[object, ...]]]]:
+        with warehouse.open_stream(sql, **options) as stream:
+            return stream.columns, [[tuple(r) for r in batch] for batch in stream.batches()]
+
+    return await warehouse.run(read)
+
+
 # --- declaration ------------------------------------------------------------------------------
 
 
@@ -62,7 +75,7 @@ def test_the_adapter_declares_its_dialect_and_the_capabilities_every_live_engine
     assert warehouse.capabilities.engine == live.engine
     assert warehouse.dialect in {"sqlite", "postgres", "duckdb", "mysql"}
     must = {Capability.INTROSPECTION, Capability.READ_ONLY, Capability.ROW_CAP, Capability.BYTE_CAP,
-            Capability.STATEMENT_TIMEOUT, Capability.CANCEL}
+            Capability.STATEMENT_TIMEOUT, Capability.CANCEL, Capability.STREAMED_READS}
     assert must <= warehouse.capabilities.supported
 
 
@@ -117,6 +130,9 @@ async def test_the_engine_refuses_writes_files_extensions_and_session_changes(
         with pytest.raises(WarehouseError) as refused:
             await warehouse.execute_read_only(sql, max_rows=10)
         assert type(refused.value) is WarehouseError
+        with pytest.raises(WarehouseError) as refused:  # a download's read is fenced the same way
+            await _streamed(warehouse, sql)
+        assert type(refused.value) is WarehouseError
         # Nothing changed, and the pooled read connection is as fenced as before.
         assert [live.direct(probe) for probe in probes] == before
         assert await _rows(warehouse, "SELECT name FROM customers WHERE id = 1") == [("Ada",)]
@@ -145,9 +161,12 @@ async def test_a_runaway_query_stops_within_a_second_of_its_deadline_and_the_con
             with pytest.raises(Timeout):
                 await warehouse.execute_read_only(sql, max_rows=10, timeout_ms=300)
             assert time.monotonic() - started < 0.3 + 1.0
+            with pytest.raises(Timeout):  # streamed (a download): the same deadline stops it
+                await _streamed(warehouse, sql, timeout_ms=300)
             # The interrupted connection went back to the pool; its next user is not interrupted.
             for _ in range(3):
                 assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
+                assert (await _streamed(warehouse, "SELECT COUNT(*) FROM orders"))[1] == [[(3,)]]
         finally:
             warehouse.dispose()
 
@@ -178,6 +197,52 @@ async def test_other_queries_run_while_one_is_stuck_until_its_deadline(warehouse
     assert time.monotonic() - started < 1.0
     with pytest.raises(Timeout):
         await stuck
+
+
+# --- streamed reads (downloads) -----------------------------------------------------------------
+
+
+async def test_a_stream_gives_every_row_in_batches_with_the_engines_column_types(
+        warehouse: Warehouse, live: LiveWarehouse) -> None:
+    sql = "SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id"
+    columns, batches = await _streamed(warehouse, sql, batch_rows=2)
+    assert [c.name for c in columns] == ["id", "amount", "name"]
+    assert [len(b) for b in batches] == [2, 1]
+    assert [r for b in batches for r in b] == [tuple(r) for r in live.direct(sql)]
+    if live.engine != "sqlite":  # SQLite types each value; the others say the column's type
+        assert [(c.kind, c.precision, c.scale) for c in columns] == [
+            ("INT32", None, None), ("DECIMAL", 10, 2), ("TEXT", None, None)]
+    many = ROWS_OF[live.engine](50_000, 10)
+    _, batches = await _streamed(warehouse, many, batch_rows=20_000)
+    assert [len(b) for b in batches] == [20_000, 20_000, 10_000]
+
+
+async def test_a_cancelled_stream_stops_its_statement_and_the_pool_serves_again(
+        warehouse: Warehouse, live: LiveWarehouse) -> None:
+    stream = await warehouse.run(lambda: warehouse.open_stream(ROWS_OF[live.engine](5_000_000, 100),
+                                                               batch_rows=1_000))
+    try:
+        batches = stream.batches()
+        assert len(await warehouse.run(lambda: next(batches))) == 1_000
+        stream.cancel()  # what the download does when its reader goes away (from another thread)
+        with pytest.raises(StreamCancelled):
+            await warehouse.run(lambda: next(batches))
+    finally:
+        await warehouse.run(stream.close)
+    assert _settles(lambda: live.running() == 0)  # nothing of it left on the server (KILL, close)
+    for _ in range(POOL_REUSE):
+        assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
+        assert (await _streamed(warehouse, "SELECT COUNT(*) FROM customers"))[1] == [[(3,)]]
+
+
+def _settles(condition: Callable[[], bool], within_s: float = 10) -> bool:
+    """A server's bookkeeping of a killed statement lags a little behind the kill."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 # --- row and byte caps ------------------------------------------------------------------------

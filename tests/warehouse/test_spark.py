@@ -2,13 +2,16 @@
 
 Introspection through Spark's catalog, read-only execution with the row cap, a timeout that
 cancels the Spark job, the fence (what Spark refuses itself, what the adapter refuses for it),
-Spark's estimate, the TPC-H corpus planned for Spark, and the whole trust layer over GraphQL.
+Spark's estimate, the TPC-H corpus planned for Spark, the whole trust layer over GraphQL, and
+downloads (every format, the export row cap, a streamed runaway cancelled at the timeout, a
+cancelled stream). The types of a Spark download round-trip in tests/e2e/test_download_types.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -17,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from gateway.domain import SystemMode
@@ -24,6 +28,7 @@ from gateway.errors import TableNotFound, Timeout, WarehouseError
 from gateway.warehouse.adapters import spark
 from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.registry import open_warehouse
+from gateway.warehouse.stream import StreamCancelled
 from planner import PlanOptions, plan
 from tests.ingestion.conftest import EVENTS_CONTRACT, contract_input
 from tests.planner.catalogs import TPCH_TABLES, tpch_catalog, tpch_physical, tpch_queries
@@ -263,3 +268,94 @@ async def test_an_unreachable_spark_is_a_coded_error_at_once() -> None:
         assert time.perf_counter() - started < 5.0
     finally:
         down.dispose()
+
+
+# --- downloads (POST /previews/{id}/result) ------------------------------------------------------
+
+ORDERS_SQL = "SELECT o_id, amount, status FROM orders ORDER BY o_id"
+
+
+async def _download(gw: Gateway, sql: str, accept: str, overrides: list[str] | None = None) -> Any:
+    preview = (await gw.ok(PREVIEW, {"sql": sql}, role="ANALYST"))["previewQuery"]
+    return await gw.client.post(f"/previews/{preview['id']}/result", json={"overrides": overrides or []},
+                                headers={"Authorization": f"Bearer {gw.token('ANALYST')}", "Accept": accept})
+
+
+@pytest.fixture
+async def download_gateway(spark_db: str, sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Gateway]:
+    """Past SPYNE_MAX_ROWS (100) and under SPYNE_MAX_EXPORT_ROWS (1,000): orders (300) whole, lineitem cut."""
+    gw = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path), spark_db, max_rows=100,
+                             max_export_rows=1_000)
+    try:
+        for name in ("orders", "tpch_lineitem"):
+            await gw.ok(REGISTER, {"n": name, "p": name})
+        yield gw
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_a_download_streams_every_row_in_every_format(download_gateway: Gateway, spark_db: str) -> None:
+    conn = _raw(spark_db)
+    try:
+        expected = [list(r) for r in _run(conn, "SELECT o_id, amount, status FROM orders ORDER BY o_id")]
+    finally:
+        conn.close()
+    arrow = await _download(download_gateway, ORDERS_SQL, "application/vnd.apache.arrow.stream")
+    assert arrow.status_code == 200, arrow.text
+    table = pa.ipc.open_stream(arrow.content).read_all()
+    assert [(f.name, str(f.type)) for f in table.schema] == [("o_id", "int64"), ("amount", "double"),
+                                                             ("status", "string")]
+    assert [list(r.values()) for r in table.to_pylist()] == expected and len(expected) == 300
+    as_csv = await _download(download_gateway, ORDERS_SQL, "text/csv")
+    rows = list(csv.reader(as_csv.text.splitlines()))
+    assert rows[0] == ["o_id", "amount", "status"]
+    assert [[int(a), float(b), c] for a, b, c in rows[1:]] == expected
+    as_ndjson = await _download(download_gateway, ORDERS_SQL, "application/x-ndjson")
+    assert [list(json.loads(line).values()) for line in as_ndjson.text.splitlines()] == expected
+
+
+async def test_the_export_row_cap_truncates_a_spark_download_and_says_so(download_gateway: Gateway) -> None:
+    response = await _download(download_gateway, "SELECT l_orderkey, l_comment FROM tpch_lineitem",
+                               "application/vnd.apache.arrow.stream")
+    assert response.status_code == 200 and response.headers["spyne-max-export-rows"] == "1000"
+    reader = pa.ipc.open_stream(response.content)
+    batches = []
+    while True:
+        try:
+            batches.append(reader.read_next_batch_with_custom_metadata())
+        except StopIteration:
+            break
+    assert sum(b.num_rows for b, _ in batches) == 1_000  # of about 6,000
+    assert batches[-1][1] is not None and batches[-1][1][b"spyne.truncated"] == b"true"
+
+
+async def test_a_streamed_runaway_is_cancelled_at_the_statement_timeout(
+        spark_db: str, sqlite_template: Path, tmp_path: Path) -> None:
+    gw = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path), spark_db, statement_timeout_ms=1_500)
+    try:
+        for name in ("tpch_lineitem", "tpch_orders", "customers"):
+            await gw.ok(REGISTER, {"n": name, "p": name})
+        runaway = ("SELECT COUNT(*) AS n FROM tpch_lineitem AS a CROSS JOIN tpch_lineitem AS b "
+                   "CROSS JOIN tpch_orders AS c WHERE a.l_quantity + b.l_quantity + c.o_totalprice > 1e12")
+        response = await _download(gw, runaway, "text/csv", ["CARTESIAN_PRODUCT", "EXPLOSIVE_JOIN"])
+        assert response.status_code == 504, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+        # The job was cancelled: the server answers the next download.
+        again = await _download(gw, "SELECT COUNT(*) AS n FROM customers", "application/x-ndjson")
+        assert again.status_code == 200 and again.text == '{"n":4}\n'
+    finally:
+        await stop_gateway(gw)
+
+
+def test_a_cancelled_stream_stops_before_its_next_fetch_and_the_pool_serves_again(warehouse: Warehouse) -> None:
+    stream = warehouse.open_stream("SELECT l_orderkey FROM tpch_lineitem", batch_rows=500)
+    try:
+        batches = stream.batches()
+        assert len(next(batches)) == 500
+        stream.cancel()
+        with pytest.raises(StreamCancelled):
+            next(batches)
+    finally:
+        stream.close()
+    with warehouse.open_stream("SELECT COUNT(*) FROM customers") as again:
+        assert [list(b) for b in again.batches()] == [[(4,)]]

@@ -16,6 +16,11 @@ otherwise print into the JSON log), before the configuration is locked. Every re
 parser (``USE`` would change a pooled connection's schema for its next user). The watchdog
 calls the connection's ``interrupt()`` at the deadline.
 
+Downloads (``streamed_reads``) run on a pooled connection with the same fence, and fetch from
+DuckDB's own streaming result (``execute`` returns before the rows exist; each ``fetchmany``
+computes the next ones), so nothing holds the whole result. Column types are the engine's:
+the description carries each column's ``DuckDBPyType`` (a DECIMAL's precision and scale too).
+
 DuckDB lets one process write a file. ``duckdb:///file.duckdb`` opens it read-write (ingestion
 works; one gateway process per file: ``spyne serve --workers N`` refuses to start);
 ``duckdb:///file.duckdb?read_only=true`` opens it read-only, so several workers and other
@@ -50,15 +55,18 @@ from gateway.warehouse.contract import (
 )
 from gateway.warehouse.engine import DEFAULT_MAX_RESULT_BYTES, fetch_capped, value_type
 from gateway.warehouse.errors import TIMEOUT_MESSAGE
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamHooks, described
+from gateway.warehouse.stream_kinds import duckdb_column
 from gateway.warehouse.watchdog import WATCHDOG, Guard
 
-_ALL = frozenset(Capability) - {Capability.STREAMED_READS}
+_ALL = frozenset(Capability)
 CAPABILITIES = Capabilities(
     engine="duckdb", dialect="duckdb", supported=_ALL, install_extra="duckdb",
     notes={Capability.READ_ONLY: "READ ONLY transaction; external access off; configuration locked",
            Capability.STATEMENT_TIMEOUT: "watchdog: Connection.interrupt()",
            Capability.CANCEL: "Connection.interrupt()",
-           Capability.ESTIMATE: "EXPLAIN (FORMAT json): Estimated Cardinality"},
+           Capability.ESTIMATE: "EXPLAIN (FORMAT json): Estimated Cardinality",
+           Capability.STREAMED_READS: "DuckDB's streaming result, fetchmany per batch; types from the description"},
 )
 READ_ONLY_CAPABILITIES = Capabilities(
     engine="duckdb", dialect="duckdb", supported=_ALL - {Capability.INGESTION}, install_extra="duckdb",
@@ -235,9 +243,7 @@ class DuckDBWarehouse(Warehouse):
         guard: Guard | None = None
         try:
             with self._reader() as conn:
-                statements = conn.extract_statements(sql)
-                if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-                    raise WarehouseError("Only one query that returns rows runs here.")
+                _one_select(conn, sql)
                 with WATCHDOG.guard(time.monotonic() + timeout_ms / 1000, conn.interrupt) as guard:
                     conn.execute("BEGIN TRANSACTION READ ONLY")
                     yield conn
@@ -257,6 +263,18 @@ class DuckDBWarehouse(Warehouse):
         columns = tuple((n, value_type(rows, i)) for i, n in enumerate(names))
         return ResultSet(columns=columns, rows=rows, truncated=truncated,
                          elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
+
+    def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
+                    timeout_ms: int | None = None) -> RowStream:
+        """A pooled read connection is its own cursor (a cursor of it would be a new connection,
+        outside the transaction and the interrupt); the pool's ROLLBACK ends the result."""
+        self.require(Capability.STREAMED_READS)
+        hooks = StreamHooks(
+            connect=self._reader, driver=lambda conn: conn, cursor=lambda conn: conn,
+            release_cursor=lambda _conn: None, begin=lambda conn, _ms: conn.execute("BEGIN TRANSACTION READ ONLY"),
+            execute=_execute_one, columns=described(duckdb_column), interrupter=lambda conn: conn.interrupt,
+            translate=self.translate, driver_errors=(duckdb.Error,))
+        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows)
 
     async def explain_rows(self, sql: str) -> int | None:
         def _explain() -> int | None:
@@ -287,6 +305,19 @@ class DuckDBWarehouse(Warehouse):
             if exclusive:
                 stack.enter_context(self._write_lock)
             yield stack.enter_context(self._connection(self._writers))
+
+
+def _one_select(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Exactly one SELECT by DuckDB's own parser (``USE`` would change a pooled connection's
+    schema for its next user)."""
+    statements = conn.extract_statements(sql)
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise WarehouseError("Only one query that returns rows runs here.")
+
+
+def _execute_one(conn: duckdb.DuckDBPyConnection, sql: str, _timeout_ms: int) -> None:
+    _one_select(conn, sql)
+    conn.execute(sql)
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:

@@ -11,13 +11,25 @@ is the login: give ``SPYNE_WAREHOUSE_QUERY_URL`` a user with SELECT only, as the
 does. A statement that returns no rows (``SET``…) may have changed the session: its connection
 is thrown away, not pooled. At the deadline the watchdog sends ``KILL QUERY`` for the
 connection's thread from a separate connection.
+
+Downloads (``streamed_reads``) read through PyMySQL's unbuffered ``SSCursor``: rows arrive from
+the server as they are fetched, never the whole result in the gateway. Column types come from
+the field packets (type, unsigned flag, character set: text or bytes, a DECIMAL's digits). The
+download's transaction is READ ONLY like every read; its time limit is the watchdog's budget of
+time spent in fetches (``KILL QUERY`` when it runs out, and when the client goes away), not the
+server's ``max_statement_time``: the server counts the time it waits for a slow reader too, and
+a slow reader is not a slow query. A stream stopped before its last row has its query killed and
+its connection closed: an unbuffered cursor would otherwise read the rest of the result, and the
+connection cannot serve anyone until it has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+import pymysql.cursors
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
@@ -25,16 +37,20 @@ from sqlalchemy.pool import NullPool
 from gateway.errors import WarehouseError
 from gateway.warehouse.contract import Capabilities, Capability
 from gateway.warehouse.engine import SqlWarehouse
+from gateway.warehouse.stream import StreamColumn, StreamHooks, close_quietly
+from gateway.warehouse.stream_kinds import mysql_columns
 
 CONNECT_TIMEOUT_S = 5
 
 CAPABILITIES = Capabilities(
     engine="mysql", dialect="mysql", install_extra="mysql",
-    supported=frozenset(Capability) - {Capability.STREAMED_READS, Capability.INGESTION},
+    supported=frozenset(Capability) - {Capability.INGESTION},
     notes={Capability.READ_ONLY: "START TRANSACTION READ ONLY; a SELECT-only user (query URL)",
            Capability.STATEMENT_TIMEOUT: "max_statement_time (MariaDB) / max_execution_time (MySQL)",
            Capability.CANCEL: "watchdog: KILL QUERY from a second connection",
-           Capability.ESTIMATE: "EXPLAIN: rows × filtered over the join"},
+           Capability.ESTIMATE: "EXPLAIN: rows × filtered over the join",
+           Capability.STREAMED_READS: "unbuffered SSCursor; types from the field packets; KILL QUERY and "
+                                      "the connection closed when stopped early"},
 )
 
 
@@ -72,6 +88,33 @@ class MySqlWarehouse(SqlWarehouse):
             conn.exec_driver_sql(f"SET SESSION max_execution_time = {int(timeout_ms)}")
         conn.exec_driver_sql("START TRANSACTION READ ONLY")
 
+    def _begin_stream(self, conn: Connection, _timeout_ms: int) -> None:
+        # No server limit left over from this pooled connection's last read: the watchdog's
+        # budget of fetch time is the download's limit (the module docstring says why).
+        conn.exec_driver_sql("SET SESSION max_statement_time = 0" if conn.dialect.is_mariadb  # type: ignore[attr-defined]
+                             else "SET SESSION max_execution_time = 0")
+        conn.exec_driver_sql("START TRANSACTION READ ONLY")
+
+    def _stream_hooks(self) -> StreamHooks:
+        hooks = super()._stream_hooks()
+        return replace(hooks, begin=self._begin_stream, abandon=self._abandon, release_cursor=_release,
+                       execute=lambda cursor, sql, _ms: self._cursor_execute(cursor, sql))
+
+    def _stream_cursor(self, raw: Any) -> Any:
+        return raw.cursor(pymysql.cursors.SSCursor)
+
+    def _stream_columns(self, cursor: Any) -> tuple[StreamColumn, ...]:
+        # The result's field packets: the description leaves out the unsigned flag and the
+        # character set (PyMySQL keeps them on its result object only).
+        return mysql_columns(cursor._result.fields)
+
+    def _abandon(self, conn: Connection) -> None:
+        """Stop the statement and close the connection: never back to the pool mid-result."""
+        try:
+            self._interrupter(conn.connection.driver_connection)()
+        finally:
+            conn.invalidate()
+
     def _cursor_execute(self, cursor: Any, sql: str) -> None:
         cursor.execute(sql)
         if cursor.description is None:
@@ -106,3 +149,12 @@ class MySqlWarehouse(SqlWarehouse):
             filtered = float(record.get("filtered") or 100) / 100
             estimate *= max(rows * filtered, 1.0)
         return int(estimate)
+
+
+def _release(cursor: Any) -> None:
+    """Close an unbuffered cursor; on a connection already closed mid-result (abandoned) there is
+    nothing left to read, so PyMySQL must not try to drain the rest of the result."""
+    result, connection = cursor._result, cursor.connection
+    if result is not None and connection is not None and not connection.open:
+        result.unbuffered_active = False
+    close_quietly(cursor)

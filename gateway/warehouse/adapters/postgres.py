@@ -18,7 +18,8 @@ from sqlalchemy.engine import URL
 
 from gateway.warehouse.contract import Capabilities, Capability
 from gateway.warehouse.engine import SqlWarehouse
-from gateway.warehouse.stream import StreamColumn, pg_column
+from gateway.warehouse.stream import StreamColumn, described
+from gateway.warehouse.stream_kinds import pg_column
 
 CONNECT_TIMEOUT_S = 5
 
@@ -64,8 +65,8 @@ class PostgresWarehouse(SqlWarehouse):
         # A named (server-side) cursor: DECLARE, then FETCH FORWARD n per batch.
         return raw.cursor(name=f"spyne_download_{uuid.uuid4().hex}")
 
-    def _stream_column(self, name: str, entry: Any) -> StreamColumn:
-        return pg_column(name, entry)
+    def _stream_columns(self, cursor: Any) -> tuple[StreamColumn, ...]:
+        return described(pg_column)(cursor)
 
     def scale_sql(self, column: str) -> str:
         return f"MAX(SCALE(CAST({column} AS NUMERIC)))"

@@ -47,6 +47,7 @@ from gateway.records import ColumnInfo
 from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable, ResultSet
 from gateway.warehouse.engine import SqlWarehouse, fetch_capped
 from gateway.warehouse.errors import register_driver_errors
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream
 from planner.errors import PlannerError
 from planner.parse import parse
 
@@ -59,7 +60,8 @@ CAPABILITIES = Capabilities(
            Capability.STATEMENT_TIMEOUT: "spark.sql.thriftServer.queryTimeout (server backstop)",
            Capability.CANCEL: "TCancelOperation at the deadline: the job group is cancelled",
            Capability.ESTIMATE: "EXPLAIN COST (analysed tables)",
-           Capability.STREAMED_READS: "asynchronous statement, rows fetched in batches"},
+           Capability.STREAMED_READS: "asynchronous statement polled and cancelled at the deadline; the "
+                                      "finished result fetched in batches; types from the result metadata"},
 )
 
 # Per-session settings, sent once per connection (a Thrift session keeps them).
@@ -142,6 +144,15 @@ class SparkWarehouse(SqlWarehouse):
         columns = tuple((d[0], column_type(d[1])) for d in description)
         return ResultSet(columns=columns, rows=rows, truncated=truncated,
                          elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
+
+    def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
+                    timeout_ms: int | None = None) -> RowStream:
+        """Downloads: the statement polled like every read (:mod:`.spark_stream` says how)."""
+        from gateway.warehouse.adapters.spark_stream import stream_hooks
+
+        self.require(Capability.STREAMED_READS)
+        hooks = stream_hooks(lambda: self._raw(self._read_engine), run_until, self.translate)
+        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows)
 
     async def explain_rows(self, sql: str) -> int | None:
         def _explain() -> int | None:
