@@ -78,22 +78,22 @@ class AmbiguousColumn(PlannerError):
 class WarehouseUnsupported(PlannerError):
     code = "WAREHOUSE_UNSUPPORTED"
 
-    def __init__(self, message: str, warehouse: str, feature: str) -> None:
-        super().__init__(message, warehouse=warehouse, feature=feature)
+    def __init__(self, message: str, warehouse: str, feature: str, *, span: Span | None = None) -> None:
+        super().__init__(message, span=span, warehouse=warehouse, feature=feature)
 
 
 class WarehouseLimit(PlannerError):
     code = "WAREHOUSE_LIMIT"
 
-    def __init__(self, message: str, warehouse: str, limit: str) -> None:
-        super().__init__(message, warehouse=warehouse, limit=limit)
+    def __init__(self, message: str, warehouse: str, limit: str, *, span: Span | None = None) -> None:
+        super().__init__(message, span=span, warehouse=warehouse, limit=limit)
 
 
 class FunctionLimit(PlannerError):
     code = "FUNCTION_LIMIT"
 
-    def __init__(self, message: str, function: str, limit: int) -> None:
-        super().__init__(message, function=function, limit=limit)
+    def __init__(self, message: str, function: str, limit: int, *, span: Span | None = None) -> None:
+        super().__init__(message, span=span, function=function, limit=limit)
 
 
 class InvalidCorrection(PlannerError):
