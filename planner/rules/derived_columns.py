@@ -19,10 +19,9 @@ from sqlglot import exp
 
 from planner.capabilities import PROFILES
 from planner.errors import InvalidSQL, WarehouseUnsupported
-from planner.positions import node_span
+from planner.positions import Extent, node_span
 from planner.resolve import Resolution
 from planner.rules.context import RewriteContext
-
 
 # sqlglot's generators that cannot write a column list at all (they raise): the analyst's SQL, shown
 # back in the preview, is written without lists in these dialects.
@@ -64,8 +63,7 @@ def push_column_aliases(tree: exp.Expr, dialect: str) -> exp.Expr:
             raise _unsupported("a column alias list over SELECT *", alias, dialect,
                                "name the columns inside the subquery instead")
         if len(names) > len(first.expressions):
-            raise InvalidSQL(f"The column list of '{alias.name}' names {len(names)} columns; its query has "
-                             f"{len(first.expressions)}.", span=node_span(alias))
+            raise _too_many(alias, f"its query has {len(first.expressions)}")
         if _renames_a_referenced_alias(sub.this, first, names):
             _wrap(sub, first, names)
         else:
@@ -113,8 +111,7 @@ def _rename_table_columns(table: exp.Table, alias: exp.TableAlias, columns: list
         raise _unsupported("a column alias list on a table whose columns the catalog does not list", alias,
                            dialect, "alias the columns in the select list instead")
     if len(names) > len(columns):
-        raise InvalidSQL(f"The column list of '{alias.name}' names {len(names)} columns; the table has "
-                         f"{len(columns)}.", span=node_span(alias))
+        raise _too_many(alias, f"the table has {len(columns)}")
     projections: list[exp.Expr] = []
     for i, col in enumerate(columns):
         column = exp.Column(this=exp.to_identifier(col, quoted=True), table=alias.this.copy())
@@ -124,6 +121,13 @@ def _rename_table_columns(table: exp.Table, alias: exp.TableAlias, columns: list
     alias.set("columns", None)
     # The table node itself moves inside, so what the resolution knows of it still applies.
     derived.set("this", exp.Select(expressions=projections, from_=exp.From(this=table)))
+
+
+def _too_many(alias: exp.TableAlias, has: str) -> InvalidSQL:
+    error = InvalidSQL(f"The column list of '{alias.name}' names {len(alias.columns)} columns; {has}.",
+                       span=node_span(alias))
+    error.extent = Extent()  # the alias with its whole list, to the closing parenthesis
+    return error
 
 
 def _unsupported(what: str, alias: exp.TableAlias, dialect: str, advice: str) -> WarehouseUnsupported:

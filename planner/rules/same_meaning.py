@@ -31,7 +31,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from planner.capabilities import PROFILES, profile
 from planner.errors import WarehouseUnsupported
-from planner.positions import node_span
+from planner.positions import tree_span
 from planner.rules.context import RewriteContext
 from planner.scopes import Scope, build_scopes
 
@@ -139,7 +139,7 @@ def _date_difference(node: exp.Sub, typer: _Typer, analyst: str, warehouse: str)
     elif left == TIMESTAMP and right in (DATE, TIMESTAMP):
         raise WarehouseUnsupported("Subtracting timestamps gives an interval, which SQLite does not have; write "
                                    "(JULIANDAY(a) - JULIANDAY(b)) * 24 for hours.", warehouse="sqlite",
-                                   feature="timestamp - timestamp")
+                                   feature="timestamp - timestamp", span=tree_span(node))
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
@@ -165,7 +165,7 @@ def _boolean_comparison(node: exp.Expr, typer: _Typer, warehouse: str) -> None:
             raise WarehouseUnsupported(
                 f"'{column.sql()}' is a boolean; {profile(warehouse).name} compares it with TRUE or FALSE only, and "
                 f"{literal.sql()} is neither 1 nor 0. Write {column.sql()} = TRUE or {column.sql()} = FALSE.",
-                warehouse=warehouse, feature="boolean compared with a number", span=node_span(node))
+                warehouse=warehouse, feature="boolean compared with a number", span=tree_span(node))
         literal.replace(exp.Boolean(this=number == 1))
 
 

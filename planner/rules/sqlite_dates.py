@@ -20,7 +20,7 @@ import re
 from sqlglot import exp
 
 from planner.errors import WarehouseUnsupported
-from planner.positions import node_span
+from planner.positions import tree_span
 from planner.rules.context import RewriteContext
 
 _EXTRACT_FORMATS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MINUTE": "%M",
@@ -91,7 +91,7 @@ def _truncate(node: exp.Expr, analyst: str) -> exp.Expr:
 
 
 def _unsupported(message: str, feature: str, node: exp.Expr) -> WarehouseUnsupported:
-    return WarehouseUnsupported(message, warehouse="sqlite", feature=feature, span=node_span(node))
+    return WarehouseUnsupported(message, warehouse="sqlite", feature=feature, span=tree_span(node))
 
 
 def _arithmetic(node: exp.Add | exp.Sub) -> exp.Expr:
