@@ -126,7 +126,7 @@ def _source(item: exp.Expr, resolution: Resolution) -> Source:
         cte = resolution.cte_refs.get(id(item))
         if cte is not None:
             return _derived(alias, alias, item, cte, resolution)
-    if isinstance(item, exp.Subquery):
+    if isinstance(item, exp.Subquery) or (isinstance(item, exp.Lateral) and isinstance(item.this, exp.Subquery)):
         return _derived(alias, alias, item, item, resolution)
     return Source(alias=alias, label=alias or item.key, node=item, version=None, columns=None)
 
@@ -148,7 +148,7 @@ def _projected(node: exp.Expr, resolution: Resolution) -> tuple[str, ...] | None
     """Names a derived table or CTE exposes, in order: its alias column list, else its projections
     (a ``*`` expanded from the sources it reads, when their columns are known)."""
     renamed = _alias_columns(node)
-    own = _selected(node.this if isinstance(node, exp.CTE | exp.Subquery) else node, resolution)
+    own = _selected(node.this if isinstance(node, exp.CTE | exp.Subquery | exp.Lateral) else node, resolution)
     if not renamed:
         return own
     # The list renames the first columns; the others keep their names (unknown when `*` is unknown).

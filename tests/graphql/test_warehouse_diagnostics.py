@@ -1,17 +1,20 @@
 """What the configured warehouse cannot run, through the real GraphQL endpoint: each per-warehouse
 refusal (WAREHOUSE_UNSUPPORTED, WAREHOUSE_LIMIT, FUNCTION_LIMIT) is a diagnostic at the exact text
 the analyst sent, and previewQuery's error carries the same range. On a PostgreSQL warehouse, a
-boolean compared with 1/0 in the SQLite dialect runs with SQLite's meaning."""
+boolean compared with 1/0 in the SQLite dialect runs with SQLite's meaning, and a LATERAL derived
+table may name the tables to its left and nothing after it, as PostgreSQL decides."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 import pytest
 
 from gateway.services.demo import load_demo_catalog
 from gateway.warehouse.demo_data import DemoSummary
+from tests.e2e.test_queries_e2e import direct
 from tests.graphql.test_language_surface import validate
 from tests.support.harness import Gateway, start_gateway, stop_gateway
 
@@ -91,3 +94,32 @@ async def test_a_sqlite_boolean_compared_with_2_is_refused_at_the_comparison(pg_
       diagnostics { code range { start { line column } end { line column } } } } }""", {"sql": sql})
     (d,) = v["validateQuery"]["diagnostics"]
     assert d["code"] == "WAREHOUSE_UNSUPPORTED" and _text(sql, d["range"]) == "active = 2"
+
+
+EXECUTE_ANY = """mutation($id: ID!) { executeQuery(previewId: $id,
+  overrides: [CARTESIAN_PRODUCT, EXPLOSIVE_JOIN, MISSING_FILTER_LARGE_TABLE]) { rows } }"""
+
+
+async def test_a_lateral_derived_table_reads_the_tables_to_its_left_on_postgres(pg_gateway: Gateway,
+                                                                                pg_demo_warehouse: str) -> None:
+    sql = ("SELECT o.id, l.items FROM orders o,\n  LATERAL (SELECT COUNT(*) AS items FROM order_items i "
+           "WHERE i.order_id = o.id) AS l\nWHERE o.id <= 20 ORDER BY o.id")
+    v = await validate(pg_gateway, sql)
+    assert v["valid"] is True and not [d for d in v["diagnostics"] if d["severity"] == "ERROR"]
+    preview = (await pg_gateway.ok(PREVIEW, {"sql": sql}))["previewQuery"]
+    rows = (await pg_gateway.ok(EXECUTE_ANY, {"id": preview["id"]}))["executeQuery"]["rows"]
+    assert rows and any(items > 0 for _, items in rows)
+    assert rows == direct(pg_demo_warehouse, "SELECT o.id, (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) "
+                                             "FROM orders__v2 o WHERE o.id <= 20 ORDER BY o.id")
+
+
+async def test_a_lateral_reference_to_a_table_on_its_right_is_refused_as_postgres_refuses_it(
+        pg_gateway: Gateway, pg_demo_warehouse: str) -> None:
+    sql = ("SELECT o.id, l.n FROM orders o,\n  LATERAL (SELECT COUNT(*) AS n FROM order_items i "
+           "WHERE i.product_id = p.id) AS l,\n  products p")
+    v = await validate(pg_gateway, sql)
+    (d,) = v["diagnostics"]
+    assert d["code"] == "COLUMN_NOT_FOUND" and _text(sql, d["range"]) == "p"
+    assert d["range"]["start"]["line"] == 2
+    with pytest.raises(psycopg.errors.Error, match="FROM-clause entry"):  # the warehouse agrees
+        direct(pg_demo_warehouse, sql.replace("orders o", "orders__v2 o"))
