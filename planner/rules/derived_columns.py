@@ -101,8 +101,9 @@ def _wrap(sub: exp.Subquery, first: exp.Select, names: list[str]) -> None:
         inner = [p.alias_or_name for p in first.expressions]
     outer = [exp.alias_(exp.column(name, "_n", quoted=True), names[i] if i < len(names) else name)
              for i, name in enumerate(inner)]
-    derived = exp.Subquery(this=sub.this.copy(), alias=exp.TableAlias(this=exp.to_identifier("_n")))
-    sub.set("this", exp.select(*outer).from_(derived))
+    # The query itself moves inside (not a copy), so what the resolution knows of its tables still applies.
+    derived = exp.Subquery(this=sub.this, alias=exp.TableAlias(this=exp.to_identifier("_n")))
+    sub.set("this", exp.Select(expressions=outer, from_=exp.From(this=derived)))
 
 
 def _rename_table_columns(table: exp.Table, alias: exp.TableAlias, columns: list[str], dialect: str) -> None:
