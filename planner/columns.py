@@ -4,8 +4,9 @@
 
 A column is looked up where SQL looks it up: the FROM items of its own SELECT, then the select
 list's aliases (ORDER BY, GROUP BY and HAVING may name them), then the enclosing SELECTs
-(correlated subqueries). A derived table in FROM does not see the SELECT it is part of, and a
-CTE sees nothing around it. Where a source's columns are unknown (a table registered without
+(correlated subqueries). A derived table in FROM does not see the SELECT it is part of, a
+``LATERAL`` one sees the FROM items to its left (not itself, not those after it), and a CTE sees
+nothing around it. Where a source's columns are unknown (a table registered without
 columns, a derived table over such a table), an unqualified name is given the benefit of the
 doubt: a preview refuses only what it knows the warehouse will refuse.
 """
@@ -46,18 +47,29 @@ def _chain(scope: Scope, by_select: dict[int, Scope]) -> list[Scope]:
     child: exp.Expr = scope.select
     parent = child.parent
     skip_next_select = False
+    lateral: exp.Lateral | None = None
     while parent is not None:
         if isinstance(parent, exp.CTE):
             break  # a CTE is defined apart from the query around it
         if isinstance(child, exp.Subquery) and isinstance(parent, exp.From | exp.Join):
             skip_next_select = True  # a derived table does not see its own SELECT's FROM items
+        if isinstance(child, exp.Subquery) and isinstance(parent, exp.Lateral):
+            lateral = parent  # a LATERAL one sees those to its left, and only those
         if isinstance(parent, exp.Select):
             outer = by_select.get(id(parent))
-            if outer is not None and not skip_next_select:
+            if outer is not None and lateral is not None:
+                chain.append(_left_of(outer, lateral))
+            elif outer is not None and not skip_next_select:
                 chain.append(outer)
-            skip_next_select = False
+            skip_next_select, lateral = False, None
         child, parent = parent, parent.parent
     return chain
+
+
+def _left_of(scope: Scope, lateral: exp.Lateral) -> Scope:
+    """The FROM items of ``scope`` before ``lateral``: what a lateral derived table may name."""
+    index = next((i for i, s in enumerate(scope.sources) if s.node is lateral), len(scope.sources))
+    return Scope(select=scope.select, sources=scope.sources[:index])
 
 
 def _merged_names(scope: Scope) -> frozenset[str]:

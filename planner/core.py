@@ -23,7 +23,7 @@ from planner.parse import parse
 from planner.resolve import Resolution, resolve
 from planner.rewrite import rewrite
 from planner.rules.context import RewriteContext
-from planner.rules.derived_columns import NO_DERIVED_COLUMN_LIST, push_column_aliases
+from planner.rules.derived_columns import GENERATOR_WITHOUT_COLUMN_LISTS, name_columns_inside
 from planner.rules.row_cap import limit_value
 from planner.sqlgen import query_sql, snippet
 
@@ -70,8 +70,8 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     aggregations = tuple(snippet(a, dialect) for _, a in analysis.aggregates)
     group_by = tuple(snippet(g, dialect) for g in analysis.group_by)
     analyst_limit = limit_value(tree)
-    if dialect in NO_DERIVED_COLUMN_LIST:
-        push_column_aliases(tree)  # the generator cannot write `AS t(a, b)`; same meaning
+    if dialect in GENERATOR_WITHOUT_COLUMN_LISTS:
+        name_columns_inside(tree, resolution, dialect)  # the generator cannot write `AS t(a, b)`
     analyst_sql = query_sql(tree, dialect)
     check_bounds(tree, options.function_bounds)
     ctx = RewriteContext(resolve(warehouse_tree, catalog, options), options)

@@ -17,15 +17,20 @@
     └── InvalidCorrection        INVALID_INPUT
 
 An error may know where it happened (``span``: character offsets in the analyst's SQL) and how
-to fix it (``fixes``: replacements, e.g. "did you mean"); :func:`planner.diagnostics.locate`
-turns both into (line, column) ranges.
+to fix it (``fixes``: replacements, e.g. "did you mean"); :func:`planner.locate.locate`
+turns both into (line, column) ranges. The per-warehouse refusals (WAREHOUSE_UNSUPPORTED,
+WAREHOUSE_LIMIT, FUNCTION_LIMIT) point at a node whose recorded position may be only its name;
+their ``extent`` says how locate widens it to the whole call or construct.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from planner.positions import Fix, Span
+from planner.positions import Extent, Fix, Span
+
+# Widen a refusal's span to the whole call (name to closing parenthesis) unless told otherwise.
+CALL = Extent()
 
 
 class PlannerError(Exception):
@@ -38,6 +43,7 @@ class PlannerError(Exception):
         self.span = span
         self.fixes = fixes
         self.related: tuple[PlannerError, ...] = ()  # further problems of the same kind, for an IDE
+        self.extent: Extent | None = None  # how to widen ``span`` to the whole offending text
         self.extensions: dict[str, Any] = {k: v for k, v in extensions.items() if v is not None}
 
 
@@ -78,22 +84,28 @@ class AmbiguousColumn(PlannerError):
 class WarehouseUnsupported(PlannerError):
     code = "WAREHOUSE_UNSUPPORTED"
 
-    def __init__(self, message: str, warehouse: str, feature: str) -> None:
-        super().__init__(message, warehouse=warehouse, feature=feature)
+    def __init__(self, message: str, warehouse: str, feature: str, *, span: Span | None = None,
+                 extent: Extent = CALL) -> None:
+        super().__init__(message, span=span, warehouse=warehouse, feature=feature)
+        self.extent = extent
 
 
 class WarehouseLimit(PlannerError):
     code = "WAREHOUSE_LIMIT"
 
-    def __init__(self, message: str, warehouse: str, limit: str) -> None:
-        super().__init__(message, warehouse=warehouse, limit=limit)
+    def __init__(self, message: str, warehouse: str, limit: str, *, span: Span | None = None,
+                 extent: Extent = CALL) -> None:
+        super().__init__(message, span=span, warehouse=warehouse, limit=limit)
+        self.extent = extent
 
 
 class FunctionLimit(PlannerError):
     code = "FUNCTION_LIMIT"
 
-    def __init__(self, message: str, function: str, limit: int) -> None:
-        super().__init__(message, function=function, limit=limit)
+    def __init__(self, message: str, function: str, limit: int, *, span: Span | None = None,
+                 extent: Extent = CALL) -> None:
+        super().__init__(message, span=span, function=function, limit=limit)
+        self.extent = extent
 
 
 class InvalidCorrection(PlannerError):

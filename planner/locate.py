@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from planner.errors import InvalidSQL, PlannerError
-from planner.positions import Fix, Span, syntax_error_span, to_range
+from planner.positions import Fix, Span, syntax_error_span, to_range, widen
 
 _INCOMPLETE = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*\.(\w+)'>")
 
@@ -32,6 +32,9 @@ def locate(error: PlannerError, sql: str, dialect: str) -> PlannerError:
             error.message = f"{error.message.rstrip('.')}: '{typed}' is not a keyword; did you mean {keyword}?"
             error.args = (error.message,)
             error.fixes = (Fix(f"Replace with {keyword}", keyword, span),)
+    if span is not None and error.extent is not None:
+        span = widen(sql, dialect, span, error.extent)
+        error.extent = None  # widened once: locate stays idempotent
     if span is None:
         span = _whole(sql)
     error.span = span

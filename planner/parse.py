@@ -29,7 +29,7 @@ from planner.allowlist import (
 )
 from planner.capabilities import WarehouseProfile, constructs_of, function_key, profile
 from planner.errors import ForbiddenFunction, InvalidSQL, NotAQuery, WarehouseLimit, WarehouseUnsupported
-from planner.positions import node_span, unterminated_span
+from planner.positions import Extent, Span, node_span, tree_span, unterminated_span
 from planner.rules.portable_functions import rewritable, unsupported_function
 
 _QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
@@ -109,10 +109,11 @@ def check(tree: exp.Expr, warehouse: WarehouseProfile | None = None) -> None:
         if warehouse is not None:
             construct = constructs_of(node)
             if construct is not None and not warehouse.runs(construct):
+                span, extent = _construct_text(node)
                 raise WarehouseUnsupported(
                     f"{construct} does not run on {warehouse.name}, the warehouse of this gateway; "
                     f"{_CONSTRUCT_ADVICE.get(construct, 'rewrite the query without it')}.",
-                    warehouse=warehouse.dialect, feature=construct)
+                    warehouse=warehouse.dialect, feature=construct, span=span, extent=extent)
         if isinstance(node, exp.Select):
             _check_select(node)
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -145,12 +146,32 @@ _CONSTRUCT_ADVICE = {
 }
 
 
+# Where a construct's text is, from the node the tree gives: the part with positions, and the
+# keyword the construct begins with (the tree keeps no position for keywords).
+_CONSTRUCT_TEXT: dict[type[exp.Expr], tuple[str, str | None]] = {
+    exp.Rollup: ("node", "ROLLUP"), exp.Cube: ("node", "CUBE"), exp.GroupingSets: ("node", "GROUPING"),
+    exp.Grouping: ("node", None), exp.Filter: ("expression", "FILTER"), exp.Qualify: ("this", "QUALIFY"),
+    exp.Lateral: ("node", "LATERAL"), exp.WithinGroup: ("expression", "WITHIN"),
+}
+
+
+def _construct_text(node: exp.Expr) -> tuple[Span | None, Extent]:
+    if isinstance(node, exp.WindowSpec):  # a frame: ROWS/RANGE/GROUPS after the window's ORDER BY
+        parts = list(node.parent.iter_expressions()) if node.parent is not None else []
+        known = [s for part in parts if part is not node and (s := tree_span(part)) is not None]
+        span = (min(s[0] for s in known), max(s[1] for s in known)) if known else None
+        return span, Extent(keyword=str(node.args.get("kind") or "ROWS"), after=True)
+    part, keyword = _CONSTRUCT_TEXT.get(type(node), ("node", None))
+    target = node if part == "node" else node.args.get(part)
+    return (tree_span(target) if isinstance(target, exp.Expr) else None), Extent(keyword=keyword)
+
+
 def _check_name_length(node: exp.Identifier, limit: int, warehouse: WarehouseProfile) -> None:
     size = len(node.this.encode("utf-8"))
     if size > limit:
         raise WarehouseLimit(f"The name {node.this[:40]!r}… is {size} bytes long; {warehouse.name} accepts at "
                              f"most {limit} (it would cut it silently). Use a shorter alias.",
-                             warehouse=warehouse.dialect, limit="identifier length")
+                             warehouse=warehouse.dialect, limit="identifier length", span=node_span(node))
 
 
 def _check_select(node: exp.Select) -> None:

@@ -72,6 +72,81 @@ def node_span(node: exp.Expr) -> Span | None:
     return min(s[0] for s in spans), max(s[1] for s in spans)
 
 
+def tree_span(node: exp.Expr) -> Span | None:
+    """The characters of a node and everything under it (a call from its name to its last argument)."""
+    spans = [s for n in node.walk() if n._meta and (s := node_span(n)) is not None]
+    if not spans:
+        return node_span(node)
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """How to widen a span the tree kept only part of into the whole offending text.
+
+    ``keyword``: the word the text begins with (``ROLLUP``, ``FILTER``, ``ROWS``): the nearest one
+    at or before the span, else the first after it. ``enclosing``: take in the parentheses that
+    wrap the span (a nested expression, a subquery). Parentheses the text opens are always closed.
+    """
+
+    keyword: str | None = None
+    enclosing: bool = False
+    after: bool = False  # the keyword follows what the tree knew (a window frame after ORDER BY)
+
+
+def widen(sql: str, dialect: str, span: Span, how: Extent) -> Span:
+    """The whole text of what ``span`` is part of: a call with its parentheses, a construct from its keyword."""
+    found = [t for t in tokens(sql, dialect) if t.token_type is not TokenType.SEMICOLON]
+    if not found:
+        return span
+    start, end = span
+    if how.keyword is not None:
+        word = how.keyword.upper()
+        before = [t for t in found if t.start <= start and t.text.upper() == word]
+        after = [t for t in found if t.start >= (end if how.after else start) and t.text.upper() == word]
+        chosen = after[0] if how.after and after else before[-1] if before else after[0] if after else None
+        if chosen is not None:
+            start = chosen.start
+            end = start if how.after else max(end, start)
+    first = next((i for i, t in enumerate(found) if t.end >= start), len(found) - 1)
+    last = max((i for i, t in enumerate(found) if t.start < end), default=first)
+    if last < first:  # the keyword came after what the tree knew: the text runs to its enclosing `)`
+        last, depth = first, 0
+        while last + 1 < len(found) and depth + _paren(found[last + 1]) >= 0:
+            last += 1
+            depth += _paren(found[last])
+    lowest = depth = 0
+    for t in found[first:last + 1]:
+        depth += _paren(t)
+        lowest = min(lowest, depth)
+    while lowest < 0 and first > 0:  # a `)` the text closes: back to its `(`, and the call's name
+        first -= 1
+        lowest += _paren(found[first])
+        if lowest == 0 and first > 0 and _names_a_call(found[first - 1]):
+            first -= 1
+    depth = sum(_paren(t) for t in found[first:last + 1])
+    if depth == 0 and last + 1 < len(found) and found[last + 1].token_type is TokenType.L_PAREN \
+            and _paren(found[last]) == 0:
+        last, depth = last + 1, 1  # a name right before `(`: the call's arguments belong to it
+    while depth > 0 and last + 1 < len(found):  # close what the text opens
+        last += 1
+        depth += _paren(found[last])
+    if how.enclosing:
+        while first > 0 and last + 1 < len(found) and _paren(found[first - 1]) == 1 and _paren(found[last + 1]) == -1:
+            first, last = first - 1, last + 1
+    return min(token_span(found[first])[0], start), max(token_span(found[last])[1], end)
+
+
+def _paren(token: Token) -> int:
+    return 1 if token.token_type is TokenType.L_PAREN else -1 if token.token_type is TokenType.R_PAREN else 0
+
+
+def _names_a_call(token: Token) -> bool:
+    """A word before `(` that is a function's name (CAST, LEFT, my_fn), not a clause (FROM, IN, AS)."""
+    word = token.text.upper()
+    return word.replace("_", "a").isalnum() and (word in ("LEFT", "RIGHT") or word not in CLAUSE_KEYWORDS)
+
+
 def name_span(node: exp.Expr) -> Span | None:
     """The span of a column's or table's own name (``status`` in ``o.status``)."""
     ident = node.this if isinstance(node, exp.Column | exp.Table) else node

@@ -116,15 +116,24 @@ def _source(item: exp.Expr, resolution: Resolution) -> Source:
         if bound is not None:
             v = bound.version
             ordered = tuple(c.name.lower() for c in v.columns)
+            renamed = _alias_columns(item)
+            if renamed and ordered:  # `orders AS o(id, s)` renames the first columns, in order
+                ordered = renamed + ordered[len(renamed):]
             return Source(alias=alias, label=v.table, node=item, version=v, columns=frozenset(ordered) or None,
-                          primary_key=frozenset(c.name.lower() for c in v.columns if c.primary_key),
+                          primary_key=frozenset(c.name.lower() for c in v.columns if c.primary_key
+                                                and not renamed),
                           ordered=ordered or None)
         cte = resolution.cte_refs.get(id(item))
         if cte is not None:
             return _derived(alias, alias, item, cte, resolution)
-    if isinstance(item, exp.Subquery):
+    if isinstance(item, exp.Subquery) or (isinstance(item, exp.Lateral) and isinstance(item.this, exp.Subquery)):
         return _derived(alias, alias, item, item, resolution)
     return Source(alias=alias, label=alias or item.key, node=item, version=None, columns=None)
+
+
+def _alias_columns(item: exp.Expr) -> tuple[str, ...]:
+    table_alias = item.args.get("alias")
+    return tuple(c.name.lower() for c in table_alias.columns) if isinstance(table_alias, exp.TableAlias) else ()
 
 
 def _derived(alias: str, label: str, item: exp.Expr, definition: exp.Expr, resolution: Resolution) -> Source:
@@ -138,10 +147,15 @@ def _derived(alias: str, label: str, item: exp.Expr, definition: exp.Expr, resol
 def _projected(node: exp.Expr, resolution: Resolution) -> tuple[str, ...] | None:
     """Names a derived table or CTE exposes, in order: its alias column list, else its projections
     (a ``*`` expanded from the sources it reads, when their columns are known)."""
-    table_alias = node.args.get("alias")
-    if isinstance(table_alias, exp.TableAlias) and table_alias.columns:
-        return tuple(c.name.lower() for c in table_alias.columns)
-    query = node.this if isinstance(node, exp.CTE | exp.Subquery) else node
+    renamed = _alias_columns(node)
+    own = _selected(node.this if isinstance(node, exp.CTE | exp.Subquery | exp.Lateral) else node, resolution)
+    if not renamed:
+        return own
+    # The list renames the first columns; the others keep their names (unknown when `*` is unknown).
+    return renamed + own[len(renamed):] if own is not None else renamed
+
+
+def _selected(query: exp.Expr, resolution: Resolution) -> tuple[str, ...] | None:
     while isinstance(query, exp.SetOperation | exp.Subquery):
         query = query.this  # a set operation's columns are named by its first operand
     if not isinstance(query, exp.Select):

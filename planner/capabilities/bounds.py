@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from planner.errors import FunctionLimit
+from planner.positions import tree_span
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ def _count(node: exp.Expr | None, call: exp.Expr, bounds: FunctionBounds) -> int
     if bound is None:
         raise FunctionLimit(f"{_name(call)}() is given a width or count that is not a constant; bound it, e.g. "
                             f"LEAST(n, 100), so the planner knows what the call may build.",
-                            function=_name(call), limit=bounds.max_bytes)
+                            function=_name(call), limit=bounds.max_bytes, span=tree_span(call))
     return max(bound, 0)
 
 
@@ -160,7 +161,7 @@ def _printf(node: exp.Expr, args: list[exp.Expr], sizes: dict[int, Size], bounds
     fmt = args[0] if args else None
     if not isinstance(fmt, exp.Literal) or not fmt.is_string:
         raise FunctionLimit(f"{_name(node)}() needs a constant format string, so the planner can bound what it "
-                            f"builds.", function=_name(node), limit=bounds.max_bytes)
+                            f"builds.", function=_name(node), limit=bounds.max_bytes, span=tree_span(node))
     total = Size(0.0, len(fmt.this))
     rest = iter(args[1:])
     for _flags, width, precision, conversion in _SPEC.findall(fmt.this):
@@ -193,7 +194,7 @@ def _limit(node: exp.Expr, size: Size, bounds: FunctionBounds) -> FunctionLimit:
     if size.fixed > bounds.max_bytes:
         return FunctionLimit(f"{name}() may build about {size.fixed:,} bytes; one query may build at most "
                              f"{bounds.max_bytes:,} (widths, pads and repeats count). Ask for less.",
-                             function=name, limit=bounds.max_bytes)
+                             function=name, limit=bounds.max_bytes, span=tree_span(node))
     return FunctionLimit(f"{name}() may make the values it reads {size.growth:,.0f} times longer; one query may "
                          f"multiply them at most {bounds.max_growth:,} times (REPEAT, HEX, REPLACE count). "
-                         f"Ask for less.", function=name, limit=bounds.max_growth)
+                         f"Ask for less.", function=name, limit=bounds.max_growth, span=tree_span(node))

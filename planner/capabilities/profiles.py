@@ -43,6 +43,9 @@ class WarehouseProfile:
     constructs: frozenset[str]  # the constructs above it runs
     measured: bool = False  # checked live by the test suite, not only read from documentation
     native_qualify: bool = False  # else QUALIFY becomes a filtered subquery before the row cap applies
+    # `FROM (SELECT …) AS t(a, b)`: where the grammar has no column alias list, the names move into
+    # the derived query's select list (planner.rules.derived_columns)
+    column_alias_lists: bool = True
     max_identifier_bytes: int | None = None  # longer names are refused (PostgreSQL truncates them silently)
     max_statement_bytes: int | None = None  # the longest statement the warehouse accepts
     max_parser_depth: float | None = None  # SQLite: the parser's stack (see planner.capabilities.depth)
@@ -147,7 +150,7 @@ SQLITE = WarehouseProfile(
         Left="SUBSTR(s, 1, n)", Right="SUBSTR(s, -n)",
         Concat="a || b, with COALESCE(x, '') around values that may be NULL"),
     constructs=frozenset({FRAME, GROUPS_FRAME, FILTER, QUALIFY, NULLS_ORDER}),
-    max_parser_depth=102.5, max_expression_depth=1000, max_compound_selects=500,
+    max_parser_depth=102.5, max_expression_depth=1000, max_compound_selects=500, column_alias_lists=False,
     max_statement_bytes=1_000_000_000)
 
 # Measured on PostgreSQL 15.
@@ -186,7 +189,8 @@ MYSQL = WarehouseProfile(
                  "julianday", "unixepoch", "total", "printf", "age", "make_date", "WidthBucket", "IsNan", "Xor",
                  "TryCast", "every", every="MIN(cond)"),
     constructs=frozenset({FRAME, QUALIFY}),
-    max_identifier_bytes=64, max_statement_bytes=64 * 1024 * 1024)
+    max_identifier_bytes=64, max_statement_bytes=64 * 1024 * 1024,
+    column_alias_lists=False)  # MySQL has them since 8.0.19, MariaDB (10.11) not
 
 SPARK = WarehouseProfile(
     dialect="spark", name="Spark SQL",
@@ -218,7 +222,7 @@ BIGQUERY = WarehouseProfile(
     lacks=_lacks("julianday", "unixepoch", "total", "time", "age", "printf", "Median", "Mode", "Cot", "Cbrt",
                  "make_date", "Initcap", Median="APPROX_QUANTILES(x, 2)[OFFSET(1)]"),
     constructs=frozenset({ROLLUP, CUBE, GROUPING_SETS, GROUPING, FRAME, FILTER, QUALIFY, NULLS_ORDER}),
-    max_identifier_bytes=300, max_statement_bytes=1_024 * 1_024)
+    max_identifier_bytes=300, max_statement_bytes=1_024 * 1_024, column_alias_lists=False)
 
 DATABRICKS = WarehouseProfile(
     native_qualify=True,

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from planner.capabilities import function_key, profile
 from planner.errors import WarehouseUnsupported
+from planner.positions import tree_span
 from planner.rules.context import RewriteContext
 
 Rewrite = Callable[[exp.Func], exp.Expr | None]
@@ -53,7 +54,7 @@ def unsupported_function(node: exp.Expr, key: str, dialect: str) -> WarehouseUns
     hint = f"; write {alternative} instead" if alternative and not alternative.startswith("no ") else (
         f" ({alternative})" if alternative else "")
     return WarehouseUnsupported(f"{shown}() does not run on {prof.name}, the warehouse of this gateway{hint}.",
-                                warehouse=dialect, feature=f"{shown}()")
+                                warehouse=dialect, feature=f"{shown}()", span=tree_span(node))
 
 
 def _shown(node: exp.Expr) -> str:

@@ -12,6 +12,8 @@ under each dialect's rules (the tables below), enough to decide:
   with NULLIF where the analyst's dialect gives NULL; the other way round, the preview says so;
 - booleans: SUM/AVG of a condition is cast to an integer for warehouses that have real booleans;
   a condition returned as a column comes back as 1/0 from warehouses that have none (said so);
+  a BOOLEAN column compared with 1 or 0 (as SQLite and MySQL store it) is compared with TRUE or
+  FALSE, and with any other number refused;
 - dates: ``date - date`` is a number of days in PostgreSQL and DuckDB; SQLite subtracts the
   leading digits of the text, so it becomes ``JULIANDAY`` arithmetic; ``timestamp - timestamp``
   (an interval) is refused on SQLite.
@@ -29,6 +31,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from planner.capabilities import PROFILES, profile
 from planner.errors import WarehouseUnsupported
+from planner.positions import tree_span
 from planner.rules.context import RewriteContext
 from planner.scopes import Scope, build_scopes
 
@@ -74,9 +77,13 @@ def same_meaning(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     if analyst == warehouse:
         return tree
     candidates = list(tree.find_all(exp.Div, exp.Sub, exp.Sum, exp.Avg))
-    if not candidates and warehouse not in NO_BOOLEANS:
+    numbered_booleans = analyst in NO_BOOLEANS and warehouse not in NO_BOOLEANS
+    comparisons = list(tree.find_all(*_COMPARISONS)) if numbered_booleans else []
+    if not candidates and not comparisons and warehouse not in NO_BOOLEANS:
         return tree
     typer = _Typer(tree, ctx)
+    for comparison in comparisons:
+        _boolean_comparison(comparison, typer, warehouse)
     notes = ctx.notes
     a_dialect, w_dialect = Dialect.get_or_raise(analyst), Dialect.get_or_raise(warehouse)
     w_name = profile(warehouse).name
@@ -132,7 +139,48 @@ def _date_difference(node: exp.Sub, typer: _Typer, analyst: str, warehouse: str)
     elif left == TIMESTAMP and right in (DATE, TIMESTAMP):
         raise WarehouseUnsupported("Subtracting timestamps gives an interval, which SQLite does not have; write "
                                    "(JULIANDAY(a) - JULIANDAY(b)) * 24 for hours.", warehouse="sqlite",
-                                   feature="timestamp - timestamp")
+                                   feature="timestamp - timestamp", span=tree_span(node))
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
+
+
+def _boolean_comparison(node: exp.Expr, typer: _Typer, warehouse: str) -> None:
+    """``active = 1`` on a BOOLEAN column, written where booleans are 1/0: ``active = TRUE`` on a
+    warehouse with real booleans (PostgreSQL has no ``boolean = integer``); any other number can
+    never equal a boolean there, so it is refused rather than guessed."""
+    if isinstance(node, exp.In):
+        column, literals = node.this, list(node.expressions)
+    else:
+        column, literals = node.this, [node.expression]
+        if typer.family(column, warehouse) != BOOL:
+            column, literals = node.expression, [node.this]
+    if typer.family(column, warehouse) != BOOL:
+        return
+    for literal in literals:
+        number = _number(literal)
+        if number is None:
+            continue
+        if number not in (0, 1):
+            raise WarehouseUnsupported(
+                f"'{column.sql()}' is a boolean; {profile(warehouse).name} compares it with TRUE or FALSE only, and "
+                f"{literal.sql()} is neither 1 nor 0. Write {column.sql()} = TRUE or {column.sql()} = FALSE.",
+                warehouse=warehouse, feature="boolean compared with a number", span=tree_span(node))
+        literal.replace(exp.Boolean(this=number == 1))
+
+
+def _number(node: exp.Expr) -> float | None:
+    """The value of a numeric literal (``1``, ``1.0``, ``-1``, ``(0)``), else None."""
+    sign = 1.0
+    while isinstance(node, exp.Paren | exp.Neg):
+        sign = -sign if isinstance(node, exp.Neg) else sign
+        node = node.this
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return sign * float(node.this)
+        except ValueError:
+            return None
+    return None
 
 
 def _julianday(node: exp.Expr) -> exp.Expr:

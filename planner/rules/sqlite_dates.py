@@ -3,8 +3,14 @@
 >>> # DATE '1998-12-01' - INTERVAL '90' DAY   ->  DATE('1998-12-01', '-90 day')
 >>> # EXTRACT(YEAR FROM x)                    ->  CAST(STRFTIME('%Y', x) AS INTEGER)
 >>> # DATE_TRUNC('month', x)                  ->  DATE(x, 'start of month')
+>>> # DATE_TRUNC('week', x)                   ->  DATE(x, '-6 day', 'weekday 1')   (the ISO week's Monday)
+>>> # DATE_TRUNC('quarter', x)                ->  DATE(x, 'start of month', '-' || ((month - 1) % 3) || ' month')
 >>> # d + INTERVAL '1' MONTH                  ->  MIN(DATE(d, '+1 month'), DATE(d, 'start of month', '+2 month', '-1 day'))
->>> # DATE_TRUNC('quarter', x)                ->  refused (FORBIDDEN_FUNCTION)
+>>> # DATE_TRUNC('hour', x), EXTRACT(EPOCH …) ->  refused (WAREHOUSE_UNSUPPORTED, at the call)
+
+Weeks: PostgreSQL, DuckDB, Spark, Trino and Snowflake truncate to the Monday of the ISO week, as
+BigQuery's ``ISOWEEK`` does (its ``WEEK(SUNDAY)`` is not on the allow-list). Where the analyst's
+dialect leaves the first day to a session setting (T-SQL's DATEFIRST), the week is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import re
 
 from sqlglot import exp
 
-from planner.errors import ForbiddenFunction
+from planner.errors import WarehouseUnsupported
+from planner.positions import tree_span
 from planner.rules.context import RewriteContext
 
 _EXTRACT_FORMATS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MINUTE": "%M",
@@ -27,12 +34,17 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-(\d{2})")
 _AMOUNT = re.compile(r"^\s*([+-]?\d+)\s*([a-zA-Z]+)?\s*$")
 
 
+# Analyst dialects whose WEEK starts on a day a session setting chooses (T-SQL's DATEFIRST).
+_WEEK_BY_SESSION = frozenset({"tsql"})
+
+
 def sqlite_dates(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     if ctx.warehouse != "sqlite":
         return tree
+    analyst = ctx.options.read_dialect
     # Children before parents (reversed breadth-first order), touching only candidate nodes.
     for node in reversed(list(tree.find_all(*_CANDIDATES))):
-        new = _rewrite(node)
+        new = _rewrite(node, analyst)
         if new is not node:
             if node is tree:
                 return new
@@ -40,28 +52,46 @@ def sqlite_dates(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     return tree
 
 
-def _rewrite(node: exp.Expr) -> exp.Expr:
+def _rewrite(node: exp.Expr, analyst: str) -> exp.Expr:
     if isinstance(node, exp.Cast) and node.to.is_type("interval"):
-        raise ForbiddenFunction("A computed INTERVAL cannot run on SQLite; use a constant such as "
-                                "INTERVAL '3' MONTH.")
+        raise _unsupported("A computed INTERVAL cannot run on SQLite; use a constant such as INTERVAL '3' MONTH.",
+                           "computed INTERVAL", node)
     if isinstance(node, exp.Add | exp.Sub):
         return _arithmetic(node)
     if isinstance(node, exp.Extract):
         unit = _unit(node.this)
         fmt = _EXTRACT_FORMATS.get(unit)
         if fmt is None:
-            raise ForbiddenFunction(f"EXTRACT({unit} FROM …) cannot run on SQLite; use YEAR, MONTH, DAY, "
-                                    f"HOUR, MINUTE, SECOND, DOW or DOY.")
+            raise _unsupported(f"EXTRACT({unit} FROM …) cannot run on SQLite; use YEAR, MONTH, DAY, HOUR, MINUTE, "
+                               f"SECOND, DOW or DOY.", f"EXTRACT({unit})", node)
         return exp.cast(_call("STRFTIME", exp.Literal.string(fmt), node.expression), "INTEGER")
     if isinstance(node, exp.DateTrunc | exp.TimestampTrunc | exp.DatetimeTrunc):
-        unit = _unit(node.args.get("unit"))
-        if unit not in _TRUNC:
-            raise ForbiddenFunction(f"DATE_TRUNC('{unit.lower()}', …) cannot run on SQLite; truncate to "
-                                    f"year, month or day, or compute it with STRFTIME.")
-        modifier = _TRUNC[unit]
-        args = [node.this] + ([exp.Literal.string(modifier)] if modifier else [])
-        return _call("DATE", *args)
+        return _truncate(node, analyst)
     return node
+
+
+def _truncate(node: exp.Expr, analyst: str) -> exp.Expr:
+    unit = _unit(node.args.get("unit"))
+    if unit in _TRUNC:
+        modifier = _TRUNC[unit]
+        return _call("DATE", node.this, *([exp.Literal.string(modifier)] if modifier else []))
+    if unit == "QUARTER":
+        # Back to the first month of the quarter: (month - 1) % 3 months before the month's start.
+        month = exp.cast(_call("STRFTIME", exp.Literal.string("%m"), node.this.copy()), "INTEGER")
+        back = exp.Mod(this=exp.Paren(this=exp.Sub(this=month, expression=exp.Literal.number(1))),
+                       expression=exp.Literal.number(3))
+        shift = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("-"), expression=exp.Paren(this=back)),
+                          expression=exp.Literal.string(" month"))
+        return _call("DATE", node.this, exp.Literal.string("start of month"), shift)
+    if unit == "ISOWEEK" or (unit == "WEEK" and analyst not in _WEEK_BY_SESSION):
+        # Six days back, then forward to a Monday (the same day when it is one): the ISO week's Monday.
+        return _call("DATE", node.this, exp.Literal.string("-6 day"), exp.Literal.string("weekday 1"))
+    raise _unsupported(f"DATE_TRUNC('{unit.lower()}', …) cannot run on SQLite; truncate to year, quarter, month, "
+                       f"week or day, or compute it with STRFTIME.", f"DATE_TRUNC('{unit.lower()}')", node)
+
+
+def _unsupported(message: str, feature: str, node: exp.Expr) -> WarehouseUnsupported:
+    return WarehouseUnsupported(message, warehouse="sqlite", feature=feature, span=tree_span(node))
 
 
 def _arithmetic(node: exp.Add | exp.Sub) -> exp.Expr:
@@ -96,8 +126,8 @@ def _shift(base: exp.Expr, amount: int, unit: str) -> exp.Expr:
         return _call("DATE", base, exp.Literal.string(f"{amount:+d} {_DATE_UNITS[unit]}"))
     if unit in _TIME_UNITS:
         return _call("DATETIME", base, exp.Literal.string(f"{amount:+d} {_TIME_UNITS[unit]}"))
-    raise ForbiddenFunction(f"Interval arithmetic in {unit.lower()}s cannot run on SQLite; use days, "
-                            f"weeks, months, years, hours, minutes or seconds.")
+    raise _unsupported(f"Interval arithmetic in {unit.lower()}s cannot run on SQLite; use days, weeks, months, "
+                       f"years, hours, minutes or seconds.", f"INTERVAL {unit}", base)
 
 
 def _early_in_month(node: exp.Expr) -> bool:
@@ -110,8 +140,8 @@ def _interval(node: exp.Interval) -> tuple[int, str]:
     value, unit = node.this, _unit(node.args.get("unit"))
     match = _AMOUNT.match(value.name) if isinstance(value, exp.Literal) else None
     if match is None:
-        raise ForbiddenFunction("Interval arithmetic with a computed amount cannot run on SQLite; "
-                                "use a constant such as INTERVAL '3' MONTH.")
+        raise _unsupported("Interval arithmetic with a computed amount cannot run on SQLite; use a constant such "
+                           "as INTERVAL '3' MONTH.", "computed INTERVAL", node)
     if not unit:
         unit = (match.group(2) or "").upper()
     unit = unit.rstrip("S") if unit.endswith("S") and unit != "S" else unit

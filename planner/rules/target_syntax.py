@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from planner.errors import WarehouseUnsupported
+from planner.positions import Extent, tree_span
 from planner.rules.context import RewriteContext
 
 _MODIFIERS = ("order", "limit", "offset", "fetch")
@@ -55,7 +56,8 @@ def _bare_set_operands(tree: exp.Expr) -> exp.Expr:
             if any(operand.args.get(k) for k in _MODIFIERS):
                 raise WarehouseUnsupported("SQLite cannot sort or limit a parenthesised UNION operand from outside "
                                            "its parentheses; move the ORDER BY/LIMIT inside them.",
-                                           warehouse="sqlite", feature="parenthesised set operand")
+                                           warehouse="sqlite", feature="parenthesised set operand",
+                                           span=tree_span(operand), extent=Extent(enclosing=True))
             inner = operand.this
             while isinstance(inner, exp.Subquery) and inner.args.get("alias") is None \
                     and not any(inner.args.get(k) for k in _MODIFIERS):

@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from planner.capabilities import WarehouseProfile, profile
 from planner.errors import WarehouseLimit
+from planner.positions import Extent, Span, tree_span
 from planner.rules.context import RewriteContext
 
 # Stack entries per level, measured on SQLite 3.40 (tests/planner/test_warehouse_limits.py
@@ -74,18 +75,47 @@ def parser_depth(tree: exp.Expr) -> tuple[float, int]:
     return deepest, plain
 
 
+def _too_deep(tree: exp.Expr, weighted: float | None, plain: int | None) -> exp.Expr:
+    """The outermost node of the first path past a limit: where the analyst's text nests too deep."""
+    stack: list[tuple[exp.Expr, float, int]] = [(tree, 0.0, 0)]
+    while stack:
+        node, depth, level = stack.pop()
+        if (weighted is not None and depth > weighted) or (plain is not None and level > plain):
+            return node
+        kind = type(node)
+        binary = isinstance(node, exp.Binary | exp.SetOperation) and kind not in _COST
+        for i, child in enumerate(node.iter_expressions()):
+            if binary:
+                step = _BINARY_LEFT if node.args.get("this") is child else _BINARY_RIGHT
+            elif isinstance(node, exp.Func) and kind not in _COST:
+                step = _FUNC_FIRST_ARG if i == 0 else _FUNC_LATER_ARG
+            else:
+                step = _COST.get(kind, _DEFAULT)
+            stack.append((child, depth + step, level + 1))
+    return tree
+
+
+def _blame(node: exp.Expr) -> tuple[Span | None, Extent]:
+    if isinstance(node, exp.Select | exp.Subquery):
+        return tree_span(node), Extent(keyword="SELECT", enclosing=True)
+    return tree_span(node), Extent(enclosing=True)
+
+
 def _check_depth(tree: exp.Expr, prof: WarehouseProfile) -> None:
     depth, plain = parser_depth(tree)
     if prof.max_parser_depth is not None and depth > prof.max_parser_depth:
+        span, extent = _blame(_too_deep(tree, prof.max_parser_depth, None))
         raise WarehouseLimit(
             f"The query nests too deeply for {prof.name}'s parser (about {depth:.0f} of {prof.max_parser_depth:.0f} "
             f"levels: parentheses, function calls, subqueries and CASE all count). Flatten it, e.g. move "
             f"subqueries into WITH clauses and drop redundant parentheses.",
-            warehouse=prof.dialect, limit="nesting depth")
+            warehouse=prof.dialect, limit="nesting depth", span=span, extent=extent)
     if prof.max_expression_depth is not None and plain > prof.max_expression_depth:
+        span, extent = _blame(_too_deep(tree, None, prof.max_expression_depth))
         raise WarehouseLimit(f"The query's expression tree is {plain} levels deep; {prof.name} accepts at most "
                              f"{prof.max_expression_depth}. Split long chains of AND/OR or + into IN lists or "
-                             f"subqueries.", warehouse=prof.dialect, limit="expression depth")
+                             f"subqueries.", warehouse=prof.dialect, limit="expression depth", span=span,
+                             extent=extent)
 
 
 def _check_compounds(tree: exp.Expr, prof: WarehouseProfile, limit: int) -> None:
@@ -103,7 +133,8 @@ def _check_compounds(tree: exp.Expr, prof: WarehouseProfile, limit: int) -> None
         if count > limit:
             raise WarehouseLimit(f"The query combines {count} SELECTs with UNION/INTERSECT/EXCEPT; {prof.name} "
                                  f"accepts at most {limit} in one compound. Split it into several queries.",
-                                 warehouse=prof.dialect, limit="compound SELECTs")
+                                 warehouse=prof.dialect, limit="compound SELECTs", span=tree_span(node),
+                                 extent=Extent(keyword="SELECT"))
 
 
 def check_statement_size(sql: str, dialect: str) -> None:

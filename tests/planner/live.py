@@ -15,6 +15,11 @@ from tests.support.databases import create_pg_database, drop_pg_database, need_p
 # Month ends and a leap day: where date arithmetic differs between dialects.
 _DAYS = ("2024-01-31", "2024-02-29", "2024-03-31", "2023-12-31", "2024-05-15", "2024-01-01", "2024-02-01",
          "2024-08-31", "2024-10-10", "2024-12-31")
+# Mondays and Sundays, ISO weeks across a year end (2023-01-01 is in the week of 2022-12-26), the
+# first and last days of quarters.
+_CALENDAR = ("2024-01-01", "2024-01-07", "2023-01-01", "2024-12-31", "2024-02-29", "2024-03-31", "2024-04-01",
+             "2024-06-30", "2024-07-01", "2024-09-30", "2024-10-01", "2024-12-01", "2021-01-03", "2025-11-15",
+             None)
 
 # name -> (columns as "name TYPE" per warehouse, rows). Types are spelled as each warehouse
 # introspects them, so the catalog gives the planner what the gateway would.
@@ -29,6 +34,12 @@ TABLES: dict[str, tuple[dict[str, str], Sequence[tuple[Any, ...]]]] = {
                "postgres": "id BIGINT,qty BIGINT,price DOUBLE PRECISION,extra BIGINT,note TEXT,day DATE"},
               [(n, 2 if n == 1 else 1, 1.25 * n, None if n % 3 == 0 else n % 2, None if n % 4 == 0 else f"n{n}",
                 _DAYS[n - 1]) for n in range(1, 11)]),
+    # Weekdays, year ends and quarter edges for DATE_TRUNC; a boolean as each warehouse stores one
+    # (SQLite: 1/0 in a BOOLEAN column, as an analyst writing SQLite or MySQL compares it).
+    "calendar": ({"sqlite": "id INTEGER,active BOOLEAN,d DATE,ts TIMESTAMP",
+                  "postgres": "id BIGINT,active BOOLEAN,d DATE,ts TIMESTAMP"},
+                 [(n, (None, True, False)[n % 3], day, None if day is None else f"{day} 13:45:00")
+                  for n, day in enumerate(_CALENDAR, start=1)]),
 }
 
 Run = Callable[[str], list[tuple[Any, ...]]]

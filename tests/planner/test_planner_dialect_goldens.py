@@ -16,8 +16,8 @@ from planner import WAREHOUSE_DIALECTS
 from tests.planner import golden
 from tests.planner.catalogs import tpch_physical, tpch_queries
 
-# Spark runs live (tests/warehouse); the others are on paper.
-GOLDEN_DIALECTS = ("spark", "trino", "snowflake", "bigquery", "databricks", "redshift")
+# Spark and MySQL/MariaDB run live (tests/warehouse); the others are on paper.
+GOLDEN_DIALECTS = ("spark", "mysql", "trino", "snowflake", "bigquery", "databricks", "redshift")
 CORPUS = dict(tpch_queries())
 VALID = golden.all_cases(invalid=False)
 PHYSICAL = {tpch_physical(name) for name in ("region", "nation", "supplier", "customer", "part", "partsupp",
