@@ -57,7 +57,8 @@ class Measure(Enum):
 
 
 def _quoter(warehouse: Warehouse) -> Callable[[str], str]:
-    return warehouse.engine.dialect.identifier_preparer.quote  # type: ignore[no-any-return]
+    # The adapter's own quoting: DuckDB's native adapter has no SQLAlchemy engine to ask.
+    return warehouse.quote
 
 
 def _number(value: object) -> int | float | Decimal | None:
