@@ -18,12 +18,14 @@ A third, for the planner's estimates rather than the drift engine:
 * :func:`measure_distinct` — every column's number of distinct non-NULL values, the figure a
   ``GROUP BY`` estimate multiplies. Cheap and bounded, by the table's size in cells (rows ×
   columns): up to ``EXACT_MAX_CELLS`` (2,000,000: 100,000 rows of 20 columns) one
-  ``COUNT(DISTINCT …)`` query over the whole table counts them exactly; past it, the first
-  ``SAMPLE_ROWS`` rows (fewer for a wide table: at most ``SAMPLE_MAX_CELLS`` values) are read and
-  each column's count estimated from them with the Haas–Stokes Duj1 estimator, the one
-  PostgreSQL's ``ANALYZE`` uses. The sample is the first rows the engine returns, not a random one
-  (no portable way to draw one cheaply): a table stored in the order of a column under-counts
-  that column.
+  ``COUNT(DISTINCT …)`` query over the whole table counts them exactly; past it, a sample of about
+  ``SAMPLE_ROWS`` rows (fewer for a wide table: at most ``SAMPLE_MAX_CELLS`` values) is read and
+  each column's count estimated from it with the Haas–Stokes Duj1 estimator, the one
+  PostgreSQL's ``ANALYZE`` uses. The sample is spread over the whole table
+  (``Warehouse.sample_sql``: each row kept at random, in one scan without a sort; PostgreSQL reads
+  only some pages of a table over a hundred samples' size), because the first rows of a table
+  stored in date order hold a few dates and would under-count them. Spark, whose fence allows no
+  random function, gives its first rows.
 
 Everything runs through ``Warehouse.execute_read_only``: a read-only connection with the
 statement timeout.
@@ -166,8 +168,8 @@ async def measure_distinct(warehouse: Warehouse, physical_name: str, columns: Se
     limit = max(100, min(SAMPLE_ROWS, sample_max_cells // len(columns)))
     quote = _quoter(warehouse)
     names = ", ".join(quote(c) for c in columns)
-    sql = f"SELECT {names} FROM {quote_physical(physical_name, quote)} LIMIT {int(limit)}"
-    result = await warehouse.execute_read_only(sql, max_rows=limit)
+    sql = warehouse.sample_sql(quote_physical(physical_name, quote), names, limit, row_count)
+    result = await warehouse.execute_read_only(sql, max_rows=2 * limit)
     read = len(result.rows)
     counts = {name: duj1([_hashable(r[i]) for r in result.rows if r[i] is not None], read, row_count)
               for i, name in enumerate(columns)}

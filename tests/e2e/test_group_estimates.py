@@ -171,10 +171,11 @@ async def test_a_large_table_is_sampled_and_its_counts_estimated(tmp_path: Path)
         columns = ["id", "channel", "region", "amount"]
         exact = await measure_distinct(warehouse, "visits", columns, len(rows))
         assert exact.method == EXACT and exact.counts == {"id": 40_000, "channel": 6, "region": 4, "amount": 40_000}
-        # Past the cell bound: the first rows, and Duj1 from them.
+        # Past the cell bound: about 2,500 rows (10,000 values of 4 columns) drawn over the whole
+        # table, and Duj1 from them.
         sampled = await measure_distinct(warehouse, "visits", columns, len(rows), exact_max_cells=10_000,
                                          sample_max_cells=10_000)
-        assert sampled.method == SAMPLED and sampled.rows_read == 2_500  # 10,000 cells of 4 columns
+        assert sampled.method == SAMPLED and 2_000 < sampled.rows_read < 3_000
         assert sampled.counts["channel"] == 6 and sampled.counts["region"] == 4
         assert sampled.counts["id"] == 40_000  # every sampled value once: a key
     finally:
