@@ -51,9 +51,6 @@ class ColumnStatistics:
         return {"method": self.method, "rows_read": self.rows_read, "measured_at": self.measured_at.isoformat(),
                 "distinct": dict(self.distinct)}
 
-    def of(self, column: str) -> int | None:
-        return next((n for name, n in self.distinct if name == column), None)
-
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> ColumnStatistics | None:
         if not data:

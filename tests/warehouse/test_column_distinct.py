@@ -39,6 +39,19 @@ async def test_a_small_table_is_counted_exactly(warehouse: Warehouse) -> None:
     assert found.counts == {"id": 300, "channel": 6, "region": 4, "amount": 50}
 
 
+async def test_a_type_the_engine_cannot_compare_is_counted_by_its_text(tmp_path: Path) -> None:
+    # PostgreSQL's json has no equality: COUNT(DISTINCT body) fails, COUNT(DISTINCT CAST(body AS TEXT)) runs.
+    docs = ("CREATE TABLE docs (id INTEGER, body JSON)",
+            """INSERT INTO docs VALUES (1, '{"a": 1}'), (2, '{"a": 1}'), (3, '{"a": 2}'), (4, NULL)""")
+    with live_warehouse("postgresql", tmp_path, docs) as live:
+        warehouse = open_warehouse(live.url, statement_timeout_ms=5_000)
+        try:
+            found = await measure_distinct(warehouse, "docs", ["id", "body"], 4)
+        finally:
+            warehouse.dispose()
+    assert found.method == EXACT and found.counts == {"id": 4, "body": 2}
+
+
 async def test_a_large_postgres_table_is_sampled_by_pages(tmp_path: Path) -> None:
     big = ("CREATE TABLE big AS SELECT g AS id, 'c' || (g % 6) AS channel, g % 1000 AS bucket "
            "FROM generate_series(1, 40000) AS g",)
