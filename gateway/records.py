@@ -38,6 +38,29 @@ class ForeignKeyInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnStatistics:
+    """What was measured of a version's columns, and how: the planner's GROUP BY estimates use the
+    distinct counts (``gateway.warehouse.column_stats.measure_distinct`` says the rule)."""
+
+    distinct: tuple[tuple[str, int], ...]  # (column name, distinct non-NULL values); a tuple keeps records hashable
+    method: str  # "exact" (COUNT(DISTINCT) over the table) or "sampled" (estimated from a sample)
+    rows_read: int  # rows the measurement read: the table, or the sample
+    measured_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {"method": self.method, "rows_read": self.rows_read, "measured_at": self.measured_at.isoformat(),
+                "distinct": dict(self.distinct)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ColumnStatistics | None:
+        if not data:
+            return None
+        return cls(distinct=tuple((str(k), int(v)) for k, v in data.get("distinct", {}).items()),
+                   method=str(data["method"]), rows_read=int(data.get("rows_read", 0)),
+                   measured_at=datetime.fromisoformat(data["measured_at"]))
+
+
+@dataclass(frozen=True, slots=True)
 class VersionRecord:
     table: str
     version: int
@@ -52,6 +75,7 @@ class VersionRecord:
     updated_at: datetime
     deprecated_at: datetime | None
     foreign_keys: tuple[ForeignKeyInfo, ...] = ()
+    statistics: ColumnStatistics | None = None  # measured when registered or refreshed
 
 
 @dataclass(frozen=True, slots=True)

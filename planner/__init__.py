@@ -7,6 +7,7 @@
     build_structured(query, catalog, options) -> SQL   a structured query joined over accepted joins
     plan_structured(query, catalog, options) -> Plan   the same, then planned
     with_row_cap(plan, max_rows) -> SQL                the plan's warehouse SQL under another row cap (downloads)
+    with_warehouse_estimate(plan, rows) -> Plan        the warehouse's EXPLAIN estimate in place of the catalog's
 
 Every failure is a :class:`planner.errors.PlannerError` carrying an API.md error code.
 """
@@ -28,7 +29,7 @@ from planner.errors import (
     WarehouseLimit,
     WarehouseUnsupported,
 )
-from planner.explain import explain
+from planner.explain import explain, with_warehouse_estimate
 from planner.guardrails.thresholds import GuardrailThresholds
 from planner.model import (
     ANALYST_DIALECTS,
@@ -99,4 +100,5 @@ __all__ = [
     "plan",
     "plan_structured",
     "with_row_cap",
+    "with_warehouse_estimate",
 ]

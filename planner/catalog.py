@@ -20,6 +20,10 @@ READ_ONLY = "READ_ONLY"
 SHADOW = "SHADOW"
 DEPRECATED = "DEPRECATED"
 
+# How a version's column statistics were taken (the preview says which an estimate rests on).
+EXACT_STATS = "exact"
+SAMPLED_STATS = "sampled"
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -39,6 +43,8 @@ class TableVersion:
     physical_name: str  # as the warehouse knows it, possibly schema-qualified ("spyne_shadow.orders_v2")
     columns: tuple[Column, ...] = ()
     row_count: int | None = None
+    # How the columns' distinct counts were measured: EXACT_STATS or SAMPLED_STATS (None: not measured).
+    stats: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

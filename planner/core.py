@@ -12,7 +12,7 @@ from planner.catalog import Catalog
 from planner.columns import check_columns
 from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
-from planner.explain import assumptions
+from planner.explain import assumptions, group_basis
 from planner.guardrails.base import Facts
 from planner.guardrails.registry import run_guardrails
 from planner.joins import JoinInfo
@@ -64,6 +64,7 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
         raise unknown[0]
     tables = _table_uses(resolution)
     est = estimate(analysis)
+    basis = group_basis(est.groups, dialect)  # rendered before push_column_aliases edits the tree
     guardrails = run_guardrails(Facts(analysis, est, tables, options.thresholds, dialect))
     joins = tuple(_join_use(info, dialect) for info in analysis.joins)
     filters = tuple(snippet(c, dialect) for _, c in analysis.filters)
@@ -77,15 +78,18 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     ctx = RewriteContext(resolve(warehouse_tree, catalog, options), options)
     warehouse_sql = rewrite(warehouse_tree, ctx)
     cap = options.max_rows
-    rows = None if est.rows is None else min(est.rows, cap if analyst_limit is None else min(analyst_limit, cap))
+    bound = cap if analyst_limit is None else min(analyst_limit, cap)
+    rows = None if est.rows is None else min(est.rows, bound)
     return Plan(
         original_sql=sql, sql=warehouse_sql, analyst_sql=analyst_sql, dialect=dialect,
         warehouse_dialect=options.warehouse_dialect, tables=tables, joins=joins, filters=filters,
         aggregations=aggregations, group_by=group_by,
-        assumptions=(*assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect),
+        assumptions=(*assumptions(tables, analysis.joins, cap, analyst_limit, dialect, options.warehouse_dialect,
+                                  basis),
                      *ctx.notes),
         guardrails=guardrails, estimated_rows=rows, estimated_cost_ms=est.cost_ms, row_cap=cap,
-        columns=output_columns(analysis, dialect))
+        columns=output_columns(analysis, dialect),
+        estimate_ceiling=None if est.ceiling is None else min(est.ceiling, bound))
 
 
 def _check_options(options: PlanOptions) -> None:

@@ -5,8 +5,10 @@ larger side (times an accepted join's measured fan-out when it is many-to-many),
 condition multiplies, a join linked only by inequalities (``a.id <> b.id``, ``a.t < b.t``) is a
 filtered cartesian product (each predicate keeps the share in ``THETA_SELECTIVITY``), each filter
 keeps a quarter of the rows, grouping keeps a tenth — or, where the catalog knows how many distinct
-values each grouped column has, at most their product — and an aggregate without GROUP BY returns
-one row.
+values each grouped column has, at most their product (one more per nullable column, for its NULL
+group), never more than the rows grouped — each HAVING condition keeps a quarter of the groups, and
+an aggregate without GROUP BY returns one row. Each GROUP BY's figure is kept with its reasons
+(:class:`GroupCount`) for the preview to say where it came from.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from planner.analysis import Analysis
+from planner.catalog import EXACT_STATS
 from planner.joins import MANY_TO_MANY, JoinInfo
 from planner.rules.row_cap import limit_value
-from planner.scopes import Scope, Source
+from planner.scopes import Scope, Source, outermost_select
 
 UNKNOWN_ROWS = 1_000  # a table without a row count
 FILTER_SELECTIVITY = 0.25
@@ -33,10 +36,41 @@ MS_PER_SCANNED_ROW = 0.0001  # about ten million rows a second
 
 
 @dataclass(frozen=True, slots=True)
+class KeyCount:
+    """One GROUP BY key the catalog has a distinct count for."""
+
+    column: str
+    distinct: int  # non-NULL values
+    nullable: bool  # one more group, for NULL
+    stats: str  # how it was measured: planner.catalog.EXACT_STATS or SAMPLED_STATS
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCount:
+    """Where one GROUP BY's estimate came from."""
+
+    keys: tuple[exp.Expr, ...]
+    input_rows: float  # the rows grouped
+    groups: float | None  # the product of the keys' distinct counts; None without statistics
+    counts: tuple[KeyCount, ...]  # each key's statistic, when ``groups`` is known
+    missing: exp.Expr | None  # the first key without a statistic (a column, or an expression)
+    having: int  # HAVING conditions, each keeping FILTER_SELECTIVITY of the groups
+
+    @property
+    def rows(self) -> float:
+        grouped = min(self.input_rows, self.groups) if self.groups is not None else self.input_rows * GROUP_REDUCTION
+        return grouped * FILTER_SELECTIVITY ** self.having
+
+
+@dataclass(frozen=True, slots=True)
 class Estimate:
     rows: int | None  # before the row cap
     cost_ms: float | None
     fan_outs: dict[int, float]  # id(JoinInfo) -> estimated fan-out
+    groups: tuple[GroupCount, ...] = ()  # every GROUP BY's figure, outermost first
+    # The most rows the outermost SELECT can return by its GROUP BY's distinct counts: a bound the
+    # warehouse's own estimate is capped by (it may have no statistics of its own).
+    ceiling: int | None = None
 
 
 def estimate(analysis: Analysis) -> Estimate:
@@ -46,6 +80,7 @@ def estimate(analysis: Analysis) -> Estimate:
         joins_by_scope.setdefault(id(info.scope.select), []).append(info)
     fan_outs: dict[int, float] = {}
     memo: dict[int, float] = {}
+    groups: dict[int, GroupCount] = {}
 
     def query_rows(node: exp.Expr) -> float:
         if isinstance(node, exp.Subquery | exp.CTE):
@@ -83,8 +118,8 @@ def estimate(analysis: Analysis) -> Estimate:
         rows *= FILTER_SELECTIVITY ** filters
         group = scope.select.args.get("group")
         if group:
-            groups = _distinct_groups(scope, group)
-            rows = min(rows, groups) if groups is not None else rows * GROUP_REDUCTION
+            counted = groups[key] = _group_count(scope, group, rows)
+            rows = counted.rows
         elif any(isinstance(p, exp.AggFunc) or p.find(exp.AggFunc) for p in scope.select.expressions):
             rows = 1.0
         limit = limit_value(scope.select)
@@ -98,7 +133,12 @@ def estimate(analysis: Analysis) -> Estimate:
     if limit is not None:
         rows = min(rows, float(limit))
     scanned = sum(float(b.version.row_count or UNKNOWN_ROWS) for b in analysis.resolution.tables)
-    return Estimate(rows=int(rows), cost_ms=round(scanned * MS_PER_SCANNED_ROW + 0.05, 1), fan_outs=fan_outs)
+    outer = outermost_select(analysis.tree)
+    top = groups.get(id(outer)) if outer is not None else None
+    ordered = ([top] if top is not None else []) + [g for g in groups.values() if g is not top]
+    return Estimate(rows=int(rows), cost_ms=round(scanned * MS_PER_SCANNED_ROW + 0.05, 1), fan_outs=fan_outs,
+                    groups=tuple(ordered),
+                    ceiling=int(top.groups) if top is not None and top.groups is not None else None)
 
 
 def _fan_out(info: JoinInfo, sizes: dict[str, float]) -> float:
@@ -135,23 +175,47 @@ def _keyed(node: exp.Expr) -> bool:
     return False
 
 
-def _distinct_groups(scope: Scope, group: exp.Group) -> float | None:
+def _group_count(scope: Scope, group: exp.Group, input_rows: float) -> GroupCount:
     """The most groups the catalog's statistics allow: the product of each key's distinct values."""
+    keys = tuple(group.expressions)
+    if not keys or any(isinstance(k, exp.Rollup | exp.Cube | exp.GroupingSets) for k in keys) \
+            or any(group.args.get(k) for k in ("rollup", "cube", "grouping_sets")):
+        # Grouping sets add subtotal rows: no product of distinct counts bounds them.
+        return GroupCount(keys, input_rows, None, (), group, len(scope.having))
     product = 1.0
-    for key in group.expressions:
-        if not isinstance(key, exp.Column):
-            return None
-        source = scope.owner(key)
-        if source is None or source.version is None:
-            return None
-        name = key.name.lower()
-        distinct = next((c.distinct_count for c in source.version.columns if c.name.lower() == name), None)
-        if distinct is None:
-            return None
-        product *= max(distinct, 1) + (1 if _nullable(source, name) else 0)
-    return product
+    counts: list[KeyCount] = []
+    for key in keys:
+        found = _key_count(scope, key)
+        if found is None:
+            return GroupCount(keys, input_rows, None, (), key, len(scope.having))
+        counts.append(found)
+        product *= max(found.distinct, 1) + (1 if found.nullable else 0)
+    return GroupCount(keys, input_rows, product, tuple(counts), None, len(scope.having))
 
 
-def _nullable(source: Source, name: str) -> bool:
-    assert source.version is not None
-    return next((c.nullable for c in source.version.columns if c.name.lower() == name), True)
+def _key_count(scope: Scope, key: exp.Expr) -> KeyCount | None:
+    column = _key_column(scope, key)
+    source = scope.owner(column) if column is not None else None
+    if column is None or source is None or source.version is None:
+        return None
+    name = column.name.lower()
+    found = next((c for c in source.version.columns if c.name.lower() == name), None)
+    if found is None or found.distinct_count is None:
+        return None
+    return KeyCount(found.name, found.distinct_count, found.nullable, source.version.stats or EXACT_STATS)
+
+
+def _key_column(scope: Scope, key: exp.Expr) -> exp.Column | None:
+    """The column a GROUP BY key groups by: itself, or what its ordinal (``GROUP BY 1``) or a
+    select-list alias stands for; None for an expression (it has no statistic)."""
+    items = scope.select.expressions
+    if isinstance(key, exp.Literal) and key.is_int and 1 <= int(key.name) <= len(items):
+        target = items[int(key.name) - 1].unalias()
+        return target if isinstance(target, exp.Column) else None
+    if not isinstance(key, exp.Column):
+        return None
+    owner = scope.owner(key)
+    if key.table or (owner is not None and owner.columns is not None and key.name.lower() in owner.columns):
+        return key
+    aliased = next((i.this for i in items if isinstance(i, exp.Alias) and i.alias.lower() == key.name.lower()), None)
+    return aliased if isinstance(aliased, exp.Column) else key

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from planner.catalog import READ_ONLY
+from dataclasses import replace
+
+from sqlglot import exp
+
+from planner.catalog import EXACT_STATS, READ_ONLY
+from planner.estimate import FILTER_SELECTIVITY, GROUP_REDUCTION, GroupCount
 from planner.joins import JoinInfo
 from planner.model import Explanation, JoinUse, Plan, TableUse
+from planner.sqlgen import snippet
 
 _STATE_WORDS = {READ_ONLY: "READ_ONLY, registered from the warehouse"}
+# What every estimate rests on; with_warehouse_estimate says so instead when the warehouse's replaces it.
+ROW_COUNT_BASIS = "estimates come from catalog row counts"
+_STATS_WORDS = {EXACT_STATS: "counted exactly"}
 
 
 def assumptions(tables: tuple[TableUse, ...], joins: list[JoinInfo], row_cap: int, analyst_limit: int | None,
-                dialect: str, warehouse: str) -> tuple[str, ...]:
+                dialect: str, warehouse: str, estimate_basis: tuple[str, ...] = ()) -> tuple[str, ...]:
     said: list[str] = []
     seen: set[tuple[str, int]] = set()
     for use in tables:
@@ -39,8 +48,58 @@ def assumptions(tables: tuple[TableUse, ...], joins: list[JoinInfo], row_cap: in
         said.append(f"at most {row_cap:,} rows come back (the row cap); {over}")
     if dialect != warehouse:
         said.append(f"written in {dialect}, run on {warehouse}")
-    said.append("estimates come from catalog row counts")
+    said.append(ROW_COUNT_BASIS)
+    said.extend(estimate_basis)
     return tuple(dict.fromkeys(said))
+
+
+def group_basis(groups: tuple[GroupCount, ...], dialect: str) -> tuple[str, ...]:
+    """Where each GROUP BY's estimate came from, in words: the catalog's distinct counts (and how
+    they were measured), or why there were none and the fixed reduction was assumed."""
+    return tuple(_group_words(g, dialect) for g in groups)
+
+
+def _group_words(group: GroupCount, dialect: str) -> str:
+    keys = ", ".join(snippet(k, dialect) for k in group.keys)
+    head = f"GROUP BY {keys}" if keys else "the grouping"
+    if group.groups is None:
+        missing = group.missing
+        if isinstance(missing, exp.Group):
+            why = "grouping sets have no distinct count"
+        elif isinstance(missing, exp.Column):
+            why = f"the catalog has no distinct count of {snippet(missing, dialect)}"
+        else:
+            why = f"an expression ({snippet(missing, dialect) if missing is not None else '?'}) has no distinct count"
+        said = f"{head} is estimated at {GROUP_REDUCTION:.0%} of its {_n(group.input_rows)} rows: {why}"
+    else:
+        counts = ", ".join(f"{c.column} {c.distinct:,}" + (" + NULL" if c.nullable else "") for c in group.counts)
+        how = " and ".join(dict.fromkeys(_STATS_WORDS.get(c.stats, "estimated from a sample") for c in group.counts))
+        said = (f"{head} is estimated at {_n(min(group.groups, group.input_rows))} groups from the catalog's "
+                f"distinct counts ({counts}; {how})")
+        if group.groups > group.input_rows:
+            said += f", no more than the {_n(group.input_rows)} rows it groups"
+    if group.having:
+        said += f"; each HAVING condition keeps about {FILTER_SELECTIVITY:.0%} of the groups"
+    return said
+
+
+def with_warehouse_estimate(plan: Plan, rows: int) -> Plan:
+    """The warehouse's own row estimate (its EXPLAIN) in place of the catalog's, the preview saying
+    so. An outer GROUP BY whose distinct counts the catalog has caps it: a warehouse without
+    statistics of its own guesses the groups (PostgreSQL assumes 200 before ANALYZE)."""
+    ceiling = plan.estimate_ceiling
+    if ceiling is not None and ceiling < rows:
+        said = (f"the row estimate is the warehouse's EXPLAIN ({rows:,} rows), capped at {ceiling:,} by the "
+                "catalog's distinct counts of the GROUP BY columns")
+        rows = ceiling
+    else:
+        said = "the row estimate is the warehouse's own (EXPLAIN); the cost comes from catalog row counts"
+    said_now = tuple(said if a == ROW_COUNT_BASIS else a for a in plan.assumptions)
+    return replace(plan, estimated_rows=rows, assumptions=said_now)
+
+
+def _n(value: float) -> str:
+    return f"{max(round(value), 1):,}"
 
 
 def explain(plan: Plan) -> Explanation:

@@ -95,6 +95,9 @@ class Plan:
     estimated_cost_ms: float | None
     row_cap: int
     columns: tuple[OutputColumn, ...] = ()  # what the query returns, `*` expanded to the version's columns
+    # The most rows the outer GROUP BY allows by the catalog's distinct counts; the warehouse's own
+    # estimate is capped by it (planner.explain.with_warehouse_estimate).
+    estimate_ceiling: int | None = None
 
     @property
     def requires_override(self) -> tuple[str, ...]:

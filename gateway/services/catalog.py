@@ -13,6 +13,7 @@ from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.join_evidence import planner_join
+from gateway.services.statistics import audited, measure_statistics
 from gateway.services.visibility import TableView, table_view
 from gateway.store.batching import SharedRead
 from gateway.store.system import read_epoch
@@ -133,11 +134,13 @@ class CatalogService:
             await _check_unregistered(uow, parsed.key, physical, backend)
         introspected = await self._deps.warehouse.introspect(physical)
         now = self._deps.clock()
+        statistics = await measure_statistics(self._deps.warehouse, physical, introspected.columns,
+                                              introspected.row_count, now)
         version = VersionRecord(
             table=logical, version=1, state=TableState.READ_ONLY, physical_name=physical,
             columns=introspected.columns, row_count=introspected.row_count, owner=principal.email,
             supersedes=None, schema_version="1.0", created_at=now, updated_at=now,
-            deprecated_at=None, foreign_keys=introspected.foreign_keys,
+            deprecated_at=None, foreign_keys=introspected.foreign_keys, statistics=statistics,
         )
         async with self._deps.uow() as uow:
             if await uow.tables.get(logical) is not None:
@@ -150,7 +153,8 @@ class CatalogService:
                 transition="REGISTER", actor=principal.email, reason=None, at=now))
             await audit(uow, principal, "registerTable", "table", logical, now, before=None,
                         after={"version": 1, "state": "READ_ONLY", "physicalName": physical,
-                               "columns": len(introspected.columns), "rowCount": introspected.row_count})
+                               "columns": len(introspected.columns), "rowCount": introspected.row_count,
+                               "statistics": audited(statistics)})
             await uow.system.bump_epoch()
             await uow.commit()
         return await self.get_table(principal, logical)
@@ -217,17 +221,16 @@ class CatalogService:
 
 def build_snapshot(versions: list[VersionRecord], epoch: int,
                    joins: tuple[AcceptedJoin, ...] = ()) -> CatalogSnapshot:
-    return CatalogSnapshot.of(
-        [
-            PlannerVersion(
-                table=v.table, version=v.version, state=v.state.value, physical_name=v.physical_name,
-                columns=tuple(Column(c.name, c.type, c.nullable, c.primary_key) for c in v.columns),
-                row_count=v.row_count,
-            )
-            for v in versions
-        ],
-        joins=joins,
-        epoch=epoch,
+    return CatalogSnapshot.of([planner_version(v) for v in versions], joins=joins, epoch=epoch)
+
+
+def planner_version(v: VersionRecord) -> PlannerVersion:
+    """A version as the planner sees it, with the distinct counts measured of its columns."""
+    distinct = dict(v.statistics.distinct) if v.statistics else {}
+    return PlannerVersion(
+        table=v.table, version=v.version, state=v.state.value, physical_name=v.physical_name,
+        columns=tuple(Column(c.name, c.type, c.nullable, c.primary_key, distinct.get(c.name)) for c in v.columns),
+        row_count=v.row_count, stats=v.statistics.method if v.statistics else None,
     )
 
 

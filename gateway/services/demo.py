@@ -1,7 +1,8 @@
 """Loading the demo catalog: the sample warehouse's tables, one in each lifecycle state.
 
 Seeding writes versions directly in their intended states (there is no history to replay);
-every version is introspected from the warehouse, and the load is one audited transaction.
+every version is introspected from the warehouse (with its column statistics, for estimates), and
+the load is one audited transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from gateway.domain import Role, TableState
 from gateway.records import Principal, StateChange, VersionRecord
 from gateway.services.base import ServiceDeps, audit
+from gateway.services.statistics import measure_statistics
 from gateway.warehouse.demo_data import DemoSummary
 
 SEED_PRINCIPAL = Principal(email="system:demo", role=Role.ADMIN)
@@ -31,6 +33,8 @@ async def load_demo_catalog(deps: ServiceDeps, summary: DemoSummary,
             ordered = sorted(table.versions, key=lambda v: v.version)
             for previous, demo_version in zip([None, *ordered], ordered, strict=False):
                 shape = await deps.warehouse.introspect(demo_version.physical_name)
+                statistics = await measure_statistics(deps.warehouse, demo_version.physical_name, shape.columns,
+                                                      shape.row_count, now)
                 await uow.tables.add_version(VersionRecord(
                     table=table.name, version=demo_version.version, state=demo_version.state,
                     physical_name=demo_version.physical_name, columns=shape.columns,
@@ -38,7 +42,7 @@ async def load_demo_catalog(deps: ServiceDeps, summary: DemoSummary,
                     supersedes=previous.version if previous else None,
                     schema_version=f"{demo_version.version}.0", created_at=now, updated_at=now,
                     deprecated_at=now if demo_version.state is TableState.DEPRECATED else None,
-                    foreign_keys=shape.foreign_keys,
+                    foreign_keys=shape.foreign_keys, statistics=statistics,
                 ))
                 await uow.tables.record_state_change(StateChange(
                     table=table.name, version=demo_version.version, from_state=None,

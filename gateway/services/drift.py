@@ -17,7 +17,7 @@ from gateway.domain import Capability, TableState, can_see_state
 from gateway.drift_records import DriftReportRecord, DriftSource
 from gateway.errors import Conflict, InvalidInput, TableNotFound
 from gateway.ingestion_records import ContractRecord, ContractVersionRecord
-from gateway.records import Principal, TableRecord
+from gateway.records import ColumnStatistics, Principal, TableRecord
 from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit
 from gateway.services.drift_measure import (
@@ -38,6 +38,7 @@ from gateway.services.drift_reports import (
     unsaved,
 )
 from gateway.services.events import drift_event
+from gateway.services.statistics import audited, measure_statistics
 from gateway.services.visibility import resolved_version
 from gateway.warehouse.column_stats import measure_exact, sample_fingerprints
 from planner.drift import (
@@ -95,6 +96,8 @@ class DriftService:
             baseline = await uow.drift.baseline(record.name, target.version)
         warehouse = self._deps.warehouse
         found = await warehouse.introspect(target.physical_name)
+        statistics = await measure_statistics(warehouse, target.physical_name, found.columns, found.row_count,
+                                              self._deps.clock())
         dialect = warehouse.dialect
         values = await sample_fingerprints(warehouse, target.physical_name, [c.name for c in found.columns])
         old = with_stats(specs_of(target.columns), {
@@ -129,13 +132,21 @@ class DriftService:
                 await uow.tables.update_schema(record.name, target.version, found.columns,
                                                found.foreign_keys, found.row_count, schema, now)
                 saved = await store_report(uow, principal, report)
+            # The version's measured figures are taken again on every refresh, changes or not.
+            remeasured = (found.row_count != target.row_count
+                          or (statistics is not None and _counts(statistics) != _counts(target.statistics)))
+            if remeasured:
+                await uow.tables.update_statistics(record.name, target.version, found.row_count, statistics, now)
+            if result.changes or remeasured:
                 await uow.system.bump_epoch()
             await audit(uow, principal, "refreshSchema", "table", record.name, now,
                         before={"version": target.version, "schemaVersion": target.schema_version,
-                                "columns": len(target.columns)},
+                                "columns": len(target.columns), "rowCount": target.row_count,
+                                "statistics": audited(target.statistics)},
                         after={"schemaVersion": schema, "columns": len(found.columns),
                                "severity": result.severity.value, "changes": len(result.changes),
-                               "reportId": saved.id if saved else None})
+                               "reportId": saved.id if saved else None, "rowCount": found.row_count,
+                               "statistics": audited(statistics or target.statistics)})
             await uow.commit()
         if saved is None:
             return unsaved(report)
@@ -237,6 +248,10 @@ class DriftService:
         self._deps.events.publish(drift_event(
             table=report.table, contract_id=report.contract_id, severity=report.severity,
             report_id=report.id, changes=len(report.changes), at=report.detected_at, states=states))
+
+
+def _counts(statistics: ColumnStatistics | None) -> tuple[tuple[str, int], ...] | None:
+    return statistics.distinct if statistics is not None else None
 
 
 def _fp(values: list[int]) -> ColumnStats:

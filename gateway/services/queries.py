@@ -47,6 +47,7 @@ from planner import (
     build_structured,
     explain,
     plan,
+    with_warehouse_estimate,
 )
 from planner.capabilities.bounds import DEFAULT_BOUNDS, FunctionBounds
 from planner.catalog import CatalogSnapshot
@@ -145,7 +146,7 @@ class QueryService:
 
     async def _with_warehouse_estimate(self, planned: Plan) -> Plan:
         rows = await self._deps.warehouse.explain_rows(planned.sql)
-        return planned if rows is None else replace(planned, estimated_rows=rows)
+        return planned if rows is None else with_warehouse_estimate(planned, rows)
 
     async def preview(self, principal: Principal, sql: str, *, dialect: str | None = None,
                       pins: Sequence[Pin] = (), parent_id: str | None = None,

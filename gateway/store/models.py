@@ -78,6 +78,8 @@ class TableVersionRow(Base):
     columns: Mapped[list[Any]] = mapped_column(JSON, default=list)
     foreign_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
     row_count: Mapped[int | None] = mapped_column(BigInteger)
+    # Measured statistics of the columns (gateway.records.ColumnStatistics.as_json); NULL: not measured.
+    column_stats: Mapped[Any] = mapped_column(JSON, nullable=True)
     owner: Mapped[str | None] = mapped_column(String(320))
     supersedes: Mapped[int | None] = mapped_column(Integer)
     schema_version: Mapped[str] = mapped_column(String(32), default="1.0")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gateway.domain import TableState
 from gateway.records import (
     ColumnInfo,
+    ColumnStatistics,
     ForeignKeyInfo,
     PromotionRecord,
     StateChange,
@@ -46,6 +47,7 @@ def _version_record(table: str, row: Any) -> VersionRecord:
             ForeignKeyInfo(tuple(fk["columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
             for fk in row.foreign_keys or ()
         ),
+        statistics=ColumnStatistics.from_json(row.column_stats),
     )
 
 
@@ -190,6 +192,7 @@ class TablesRepository:
                 columns=[c.as_json() for c in version.columns],
                 foreign_keys=_foreign_keys_json(version.foreign_keys),
                 row_count=version.row_count,
+                column_stats=version.statistics.as_json() if version.statistics else None,
                 owner=version.owner,
                 supersedes=version.supersedes,
                 schema_version=version.schema_version,
@@ -208,6 +211,17 @@ class TablesRepository:
         row.foreign_keys = _foreign_keys_json(foreign_keys)
         row.row_count = row_count
         row.schema_version = schema_version
+        row.updated_at = at
+        await self._session.flush()
+
+    async def update_statistics(self, table: str, version: int, row_count: int,
+                                statistics: ColumnStatistics | None, at: datetime) -> None:
+        """A version's measured figures, taken again (refreshSchema): its row count and column
+        statistics; None keeps the statistics it had (the warehouse could not measure them)."""
+        row = await self._require_version_row(table, version)
+        row.row_count = row_count
+        if statistics is not None:
+            row.column_stats = statistics.as_json()
         row.updated_at = at
         await self._session.flush()
 

@@ -185,6 +185,21 @@ class Warehouse(abc.ABC):
     def text_cast(self, expression: str) -> str:
         return f"CAST({expression} AS TEXT)"
 
+    def random_sql(self) -> str | None:
+        """An expression uniform in [0, 1), drawn per row; None where the engine (or the fence in
+        front of it) offers none."""
+        return "random()"
+
+    def sample_sql(self, table: str, columns: str, rows: int, table_rows: int) -> str:
+        """A query of about ``rows`` of the table's ``table_rows`` rows, spread over the whole table
+        (the first rows of a table stored in date order hold a few dates): each row kept with
+        probability rows/table_rows, in one scan without a sort. Without a random function, the
+        first rows."""
+        random = self.random_sql()
+        if random is None or table_rows <= rows:
+            return f"SELECT {columns} FROM {table} LIMIT {int(rows)}"
+        return f"SELECT {columns} FROM {table} WHERE {random} < {rows / table_rows:.9f} LIMIT {2 * int(rows)}"
+
     def scale_sql(self, column: str) -> str:
         """Digits after the point, the most among the column's values (an aggregate)."""
         text = self.text_cast(column)

@@ -26,6 +26,7 @@ import pytest
 from gateway.domain import SystemMode
 from gateway.errors import TableNotFound, Timeout, WarehouseError
 from gateway.warehouse.adapters import spark
+from gateway.warehouse.column_stats import EXACT, SAMPLED, measure_distinct
 from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.registry import open_warehouse
 from gateway.warehouse.stream import StreamCancelled
@@ -190,6 +191,15 @@ async def test_estimate_comes_from_spark_once_a_table_is_analysed(warehouse: War
     assert await warehouse.explain_rows("SELECT c_id FROM customers") is None  # never analysed
 
 
+async def test_column_distinct_counts_are_measured_on_spark(warehouse: Warehouse) -> None:
+    columns = ["o_id", "customer_id", "status"]
+    exact = await measure_distinct(warehouse, "orders", columns, 300)
+    assert exact.method == EXACT and exact.counts == {"o_id": 300, "customer_id": 4, "status": 2}
+    sampled = await measure_distinct(warehouse, "orders", columns, 300, exact_max_cells=1, sample_max_cells=300)
+    assert sampled.method == SAMPLED and sampled.rows_read == 100
+    assert sampled.counts == {"o_id": 300, "customer_id": 4, "status": 2}
+
+
 @pytest.mark.parametrize("number", [1, 6, 13, 22])
 async def test_tpch_queries_planned_for_spark_run_on_spark(warehouse: Warehouse, number: int) -> None:
     """A sample of the corpus (the goldens hold all 22, as Spark SQL): planned, run, and never empty
@@ -235,6 +245,8 @@ async def test_register_preview_and_execute_through_graphql(spark_gateway: Gatew
            "WHERE o.status = 'paid' GROUP BY c.country ORDER BY n DESC, c.country")
     preview = (await spark_gateway.ok(PREVIEW, {"sql": sql}, role="ANALYST"))["previewQuery"]
     assert preview["dialect"] == "spark" and "`orders`" in preview["sql"]
+    # Registering measured the columns: three countries and NULL bound the groups.
+    assert preview["estimatedRows"] <= 4
     result = (await spark_gateway.ok(EXECUTE, {"id": preview["id"]}, role="ANALYST"))["executeQuery"]
     assert [c["name"] for c in result["columns"]] == ["country", "n"]
     assert sum(row[1] for row in result["rows"]) == 200 and not result["truncated"]

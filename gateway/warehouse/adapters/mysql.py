@@ -137,6 +137,9 @@ class MySqlWarehouse(SqlWarehouse):
     def text_cast(self, expression: str) -> str:
         return f"CAST({expression} AS CHAR)"
 
+    def random_sql(self) -> str:
+        return "RAND()"
+
     def _explain_rows(self, conn: Connection, sql: str) -> int | None:
         result = conn.exec_driver_sql(f"EXPLAIN {sql}")
         keys = list(result.keys())

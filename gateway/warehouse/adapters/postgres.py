@@ -34,6 +34,11 @@ CAPABILITIES = Capabilities(
 )
 
 
+# A table of more rows than this many samples is sampled by pages, not scanned (sample_sql).
+BLOCK_SAMPLE_FACTOR = 100
+PAGE_SPREAD = 30
+
+
 class PostgresWarehouse(SqlWarehouse):
     capabilities = CAPABILITIES
     timeout_messages = ("statement timeout", "canceling statement")
@@ -70,6 +75,17 @@ class PostgresWarehouse(SqlWarehouse):
 
     def scale_sql(self, column: str) -> str:
         return f"MAX(SCALE(CAST({column} AS NUMERIC)))"
+
+    def sample_sql(self, table: str, columns: str, rows: int, table_rows: int) -> str:
+        # Past BLOCK_SAMPLE_FACTOR samples' worth of rows, read only some pages (TABLESAMPLE
+        # SYSTEM: PAGE_SPREAD times the pages needed) and keep that share of their rows, so that
+        # rows stored together on a page do not come along together; smaller tables are scanned
+        # (the base rule).
+        if table_rows <= BLOCK_SAMPLE_FACTOR * rows:
+            return super().sample_sql(table, columns, rows, table_rows)
+        percent = min(100.0, 100.0 * PAGE_SPREAD * rows / table_rows)
+        return (f"SELECT {columns} FROM {table} TABLESAMPLE SYSTEM ({percent:.9f}) "
+                f"WHERE random() < {1 / PAGE_SPREAD:.9f} LIMIT {2 * int(rows)}")
 
     def _explain_rows(self, conn: Connection, sql: str) -> int | None:
         plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()

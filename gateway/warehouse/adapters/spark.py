@@ -117,6 +117,10 @@ class SparkWarehouse(SqlWarehouse):
     def text_cast(self, expression: str) -> str:
         return f"CAST({expression} AS STRING)"
 
+    def random_sql(self) -> None:
+        # rand() is not on the planner's allow-list that every Spark statement passes: first rows.
+        return None
+
     # --- introspection from Spark's catalog ---------------------------------------------------
 
     def _introspect(self, physical_name: str) -> IntrospectedTable:

@@ -81,6 +81,10 @@ class SqliteWarehouse(SqlWarehouse):
 
         return engine
 
+    def random_sql(self) -> str:
+        # SQLite's random() is a 64-bit integer.
+        return "(ABS(RANDOM()) % 1000000000) / 1000000000.0"
+
     def translate(self, exc: BaseException, *, timed_out: bool = False) -> GatewayError:
         message = str(getattr(exc, "orig", exc)).lower()
         # The only functions a read connection defines are the bounded printf/format.
