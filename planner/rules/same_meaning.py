@@ -13,7 +13,10 @@ under each dialect's rules (the tables below), enough to decide:
 - booleans: SUM/AVG of a condition is cast to an integer for warehouses that have real booleans;
   a condition returned as a column comes back as 1/0 from warehouses that have none (said so);
   a BOOLEAN column compared with 1 or 0 (as SQLite and MySQL store it) is compared with TRUE or
-  FALSE, and with any other number refused;
+  FALSE, and with any other number refused; SUM/AVG of a BOOLEAN column is cast to an integer;
+  and where the analyst writes for a warehouse with strict booleans (PostgreSQL, Trino) in its own
+  dialect, a BOOLEAN compared with a number, or summed, is refused at preview with the fix
+  (the warehouse would refuse it at execution);
 - dates: ``date - date`` is a number of days in PostgreSQL and DuckDB; SQLite subtracts the
   leading digits of the text, so it becomes ``JULIANDAY`` arithmetic; ``timestamp - timestamp``
   (an interval) is refused on SQLite.
@@ -31,7 +34,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from planner.capabilities import PROFILES, profile
 from planner.errors import WarehouseUnsupported
-from planner.positions import tree_span
+from planner.positions import Fix, node_span, tree_span
 from planner.rules.context import RewriteContext
 from planner.scopes import Scope, build_scopes
 
@@ -50,6 +53,9 @@ AVG_RESULT: dict[str, str] = {"postgres": NUM, "redshift": INT8, "mysql": NUM, "
 DECIMAL_LITERAL: dict[str, str] = {"sqlite": FLOAT, "bigquery": FLOAT, "spark": NUM}
 # Warehouses without a boolean type (conditions come back as 1/0).
 NO_BOOLEANS = frozenset({"sqlite", "mysql"})
+# Warehouses with no `boolean = integer` and no SUM(boolean): there a BOOLEAN meets a number only
+# by the analyst's mistake, which the warehouse refuses at execution.
+STRICT_BOOLEANS = frozenset({"postgres", "trino"})
 # Warehouses where `date - date` is a number of days.
 DATE_MINUS_DATE_IS_DAYS = frozenset({"postgres", "duckdb", "redshift"})
 # What a numeric (non-integer) division is written as on each warehouse: the type of the cast.
@@ -75,6 +81,8 @@ def family_of_type(type_name: str, warehouse: str) -> str | None:
 def same_meaning(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     analyst, warehouse = ctx.options.read_dialect, ctx.warehouse
     if analyst == warehouse:
+        if warehouse in STRICT_BOOLEANS:
+            _strict_booleans(tree, ctx, warehouse)
         return tree
     candidates = list(tree.find_all(exp.Div, exp.Sub, exp.Sum, exp.Avg))
     numbered_booleans = analyst in NO_BOOLEANS and warehouse not in NO_BOOLEANS
@@ -96,7 +104,8 @@ def same_meaning(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
                           and not _nonzero_literal(node.expression))
         elif isinstance(node, exp.Sub):
             _date_difference(node, typer, analyst, warehouse)
-        elif isinstance(node, exp.Sum | exp.Avg) and warehouse not in NO_BOOLEANS and _is_condition(node.this):
+        elif isinstance(node, exp.Sum | exp.Avg) and warehouse not in NO_BOOLEANS and (
+                _is_condition(node.this) or typer.family(node.this, warehouse) == BOOL):
             node.set("this", exp.cast(node.this.copy(), "INT"))
     if unknown_division:
         notes.append(f"A division's operand types are unknown to the planner; {w_name} divides two integers "
@@ -167,6 +176,50 @@ def _boolean_comparison(node: exp.Expr, typer: _Typer, warehouse: str) -> None:
                 f"{literal.sql()} is neither 1 nor 0. Write {column.sql()} = TRUE or {column.sql()} = FALSE.",
                 warehouse=warehouse, feature="boolean compared with a number", span=tree_span(node))
         literal.replace(exp.Boolean(this=number == 1))
+
+
+def _strict_booleans(tree: exp.Expr, ctx: RewriteContext, warehouse: str) -> None:
+    """The analyst writes the warehouse's own dialect: ``active = 1`` or ``SUM(active)`` on a BOOLEAN
+    column is their mistake, which the warehouse would refuse at execution; refused here, with the fix."""
+    comparisons = [c for c in tree.find_all(*_COMPARISONS)
+                   if any(_number(side) is not None for side in _sides(c))]
+    sums = list(tree.find_all(exp.Sum, exp.Avg))
+    if not comparisons and not sums:
+        return
+    typer = _Typer(tree, ctx)
+    name = profile(warehouse).name
+    for node in comparisons:
+        sides = _sides(node)
+        column = next((side for side in sides if typer.family(side, warehouse) == BOOL), None)
+        literal = next((side for side in sides if _number(side) is not None), None)
+        if column is None or literal is None:
+            continue
+        number = _number(literal)
+        written = column.sql(dialect=ctx.options.read_dialect)
+        fixes: tuple[Fix, ...] = ()
+        span = node_span(literal)
+        if number in (0, 1) and span is not None:
+            word = "TRUE" if number == 1 else "FALSE"
+            fixes = (Fix(f"Replace with {word}", word, span),)
+        error = WarehouseUnsupported(
+            f"'{written}' is a boolean, and {name} cannot compare a boolean with a number; write "
+            f"{written} = TRUE or {written} = FALSE.", warehouse=warehouse, feature="boolean compared with a number",
+            span=tree_span(node))
+        error.fixes = fixes
+        raise error
+    for node in sums:
+        if not _is_condition(node.this) and typer.family(node.this, warehouse) == BOOL:
+            argument = node.this.sql(dialect=ctx.options.read_dialect)
+            raise WarehouseUnsupported(
+                f"'{argument}' is a boolean, and {name} cannot {node.key.upper()} a boolean; write "
+                f"{node.key.upper()}(CASE WHEN {argument} THEN 1 ELSE 0 END) or COUNT(*) FILTER (WHERE {argument}).",
+                warehouse=warehouse, feature=f"{node.key.upper()} of a boolean", span=tree_span(node))
+
+
+def _sides(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.In):
+        return [node.this, *node.expressions]
+    return [node.this, node.expression]
 
 
 def _number(node: exp.Expr) -> float | None:

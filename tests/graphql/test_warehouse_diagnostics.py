@@ -96,6 +96,23 @@ async def test_a_sqlite_boolean_compared_with_2_is_refused_at_the_comparison(pg_
     assert d["code"] == "WAREHOUSE_UNSUPPORTED" and _text(sql, d["range"]) == "active = 2"
 
 
+async def test_a_postgres_boolean_compared_with_1_in_postgres_sql_is_refused_with_its_quick_fix(
+        pg_gateway: Gateway) -> None:
+    # PostgreSQL itself would refuse it at execution ("operator does not exist: boolean = integer").
+    sql = "SELECT id FROM products\nWHERE active = 1"
+    v = await pg_gateway.ok("""query($sql: String!) { validateQuery(sql: $sql, dialect: "postgres") {
+      valid diagnostics { code range { start { line column } end { line column } }
+        suggestions { replacement range { start { line column } end { line column } } } } } }""", {"sql": sql})
+    (d,) = v["validateQuery"]["diagnostics"]
+    assert v["validateQuery"]["valid"] is False
+    assert d["code"] == "WAREHOUSE_UNSUPPORTED" and _text(sql, d["range"]) == "active = 1"
+    (fix,) = d["suggestions"]
+    assert fix["replacement"] == "TRUE" and _text(sql, fix["range"]) == "1"
+    fixed = "SELECT id FROM products\nWHERE active = TRUE"
+    preview = (await pg_gateway.ok(PREVIEW, {"sql": fixed, "dialect": "postgres"}))["previewQuery"]
+    assert (await pg_gateway.ok(EXECUTE, {"id": preview["id"]}))["executeQuery"]["rows"]
+
+
 EXECUTE_ANY = """mutation($id: ID!) { executeQuery(previewId: $id,
   overrides: [CARTESIAN_PRODUCT, EXPLOSIVE_JOIN, MISSING_FILTER_LARGE_TABLE]) { rows } }"""
 
