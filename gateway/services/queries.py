@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -23,7 +22,6 @@ from gateway.errors import (
     GatewayError,
     GuardrailBlocked,
     InvalidInput,
-    PreviewNotFound,
     StalePreview,
     Timeout,
 )
@@ -32,6 +30,7 @@ from gateway.services.access import require
 from gateway.services.base import ServiceDeps, audit, aware
 from gateway.services.catalog import CatalogService
 from gateway.services.query_codec import json_rows, plan_from_json, plan_to_json
+from gateway.services.recent_previews import RecentPreviews, own_preview
 from gateway.store.batching import GroupCommit
 from gateway.store.queries import NewExecution, StoredPreview, insert_query_records
 from planner import (
@@ -217,14 +216,14 @@ class QueryService:
         require(principal, Capability.QUERY)
         async with self._deps.uow() as uow:
             stored = await uow.queries.get_preview(preview_id)
-        return _own(principal, preview_id, stored)
+        return own_preview(principal, preview_id, stored)
 
     async def _stored_and_snapshot(self, principal: Principal,
                                    preview_id: str) -> tuple[StoredPreview, CatalogSnapshot]:
         """The preview and the catalog as it is now (not as last polled), in one transaction."""
         require(principal, Capability.QUERY)
         async with self._deps.uow() as uow:
-            stored = _own(principal, preview_id, await uow.queries.get_preview(preview_id))
+            stored = own_preview(principal, preview_id, await uow.queries.get_preview(preview_id))
             snapshot = await self._catalog.snapshot_in(uow)
         return stored, snapshot
 
@@ -275,7 +274,7 @@ class QueryService:
         if recent is not None:
             # A stored preview never changes: only the catalog epoch needs reading (one transaction).
             require(principal, Capability.QUERY)
-            stored, planned = _own(principal, preview_id, recent[0]), recent[1]
+            stored, planned = own_preview(principal, preview_id, recent[0]), recent[1]
             snapshot = await self._catalog.snapshot(max_age=0)
         else:
             stored, snapshot = await self._stored_and_snapshot(principal, preview_id)
@@ -387,37 +386,3 @@ class QueryService:
             request_id=principal.request_id, at=self._deps.clock()))
         assert execution_id is not None
         return execution_id
-
-
-class RecentPreviews:
-    """Stored previews this worker wrote or read lately, with their plans decoded.
-
-    A stored preview row is never updated or deleted, so a copy stays exact; executing one
-    still reads the catalog epoch (STALE_PREVIEW after any promotion, from any worker) and
-    still checks who may run it. Bounded, least recently used out first.
-    """
-
-    def __init__(self, maxsize: int) -> None:
-        self._maxsize = maxsize
-        self._entries: OrderedDict[str, tuple[StoredPreview, Plan]] = OrderedDict()
-
-    def get(self, preview_id: str) -> tuple[StoredPreview, Plan] | None:
-        entry = self._entries.get(preview_id)
-        if entry is not None:
-            self._entries.move_to_end(preview_id)
-        return entry
-
-    def put(self, stored: StoredPreview, planned: Plan) -> None:
-        self._entries[stored.id] = (stored, planned)
-        self._entries.move_to_end(stored.id)
-        while len(self._entries) > self._maxsize:
-            self._entries.popitem(last=False)
-
-
-def _own(principal: Principal, preview_id: str, stored: StoredPreview | None) -> StoredPreview:
-    # Someone else's preview reads as missing unless the caller may see all of them.
-    if stored is None or (stored.author != principal.email
-                          and not has_capability(principal.role, Capability.VIEW_ANY_PREVIEW)):
-        raise PreviewNotFound(f"No preview {preview_id!r} of yours; create one with previewQuery.")
-    return stored
-
