@@ -28,22 +28,35 @@ def need_spark() -> None:
         pytest.skip("Spark half: set SPYNE_TEST_SPARK=1 (a local server from pyspark) to run it")
 
 
+_session: list[str] = []  # the URL the session's `spark_server` fixture is serving
+
+
 def server_url() -> Iterator[str]:
     """The server's URL for the session: one named by the environment, the one `make test` started
     (waited for), or one started here and stopped at the end."""
     need_spark()
     if SPARK_URL:
+        _session[:] = [SPARK_URL]
         yield SPARK_URL
         return
     from tests.support import spark_server
 
     running = spark_server.recorded()
     server = spark_server.wait(running or spark_server.start())
+    _session[:] = [server.url]
     try:
         yield server.url
     finally:
+        _session.clear()
         if running is None:
             spark_server.stop()
+
+
+def session_server_url() -> str:
+    """The URL of the server the session's ``spark_server`` fixture serves (request that first)."""
+    if not _session:
+        raise RuntimeError("no Spark server in this session: request the spark_server fixture first")
+    return _session[0]
 
 
 def database_url(server: str, database: str) -> str:

@@ -4,6 +4,10 @@ Each :class:`LiveWarehouse` knows how to make a database of its engine, run setu
 an admin connection of the same driver, run a query directly through that driver (the reference
 the gateway's answers are compared with), and drop it again. Engines whose server is not
 configured are skipped — unless the run requires them (CI), where a skip is a failure.
+
+Spark is a server the whole run shares (started once, see ``tests.support.spark_server``): each
+use gets a database of its own on it, and the gateway reaches it through a TCP proxy that can go
+down and come back without stopping the server.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support.databases import create_pg_database, drop_pg_database, need_mysql
 from tests.support.pg_warehouse import pg_dsn
+from tests.support.spark import SPARK_MARKS
 
 ENGINES = ["sqlite", "postgresql", "duckdb", "mysql"]
+# The contract suite runs on every live adapter: the engines above and Spark, on its shared server
+# (its tests carry the Spark marks: one xdist worker, skipped only where Spark is not required).
+CONTRACT_ENGINES = [*ENGINES, pytest.param("spark", marks=SPARK_MARKS, id="spark")]
 
 # The fixture schema every engine gets: a parent with a primary key, a child with a foreign key.
 SETUP = (
@@ -33,6 +42,14 @@ SETUP = (
     "note VARCHAR(2000), PRIMARY KEY (id), FOREIGN KEY (customer_id) REFERENCES customers (id))",
     "INSERT INTO customers VALUES (1, 'Ada', 'Paris'), (2, 'Bob', NULL), (3, 'Cy', 'Oslo')",
     "INSERT INTO orders VALUES (10, 1, 12.50, 'first'), (11, 1, 3.25, NULL), (12, 3, 99.99, 'big')",
+)
+# The same on Spark, which has no primary or foreign keys for its catalog tables: the columns,
+# types and rows are the same.
+SPARK_SETUP = (
+    "CREATE TABLE customers (id INT NOT NULL, name VARCHAR(100) NOT NULL, city VARCHAR(100)) USING parquet",
+    "CREATE TABLE orders (id INT NOT NULL, customer_id INT NOT NULL, amount DECIMAL(10,2), "
+    "note VARCHAR(2000)) USING parquet",
+    *SETUP[2:],
 )
 
 
@@ -51,8 +68,12 @@ class LiveWarehouse:
     load: Callable[[str, int, list[list[str]]], None] = lambda _t, _n, _rows: None
     # Statements of the gateway's read login running on the server now (servers only: an
     # embedded engine's statements die with their connection in this process).
-    running: Callable[[], int] = lambda: 0
+    running: Callable[[], int] | None = lambda: 0  # None: the server cannot say
     cleanup: list[Callable[[], None]] = field(default_factory=list)
+    # The engine keeps NOT NULL, primary and foreign keys (Spark's data-source tables keep none:
+    # it accepts NOT NULL in CREATE TABLE and drops it, as SHOW CREATE TABLE shows).
+    constraints: bool = True
+    setup: Sequence[str] = SETUP  # the fixture schema in the engine's own spelling
 
     def drop(self) -> None:
         for step in reversed(self.cleanup):
@@ -260,8 +281,54 @@ def _mysql(_tmp: Path) -> LiveWarehouse:
                                   lambda: on_server(f"DROP DATABASE IF EXISTS `{name}`")])
 
 
+def _spark(_tmp: Path) -> LiveWarehouse:
+    from pyhive import hive
+
+    from tests.support.spark import fresh_database_name, session_server_url
+    from tests.support.tcp_proxy import TcpProxy
+
+    server = make_url(session_server_url())
+    name = fresh_database_name("spyne_contract")
+
+    def run(statements: Sequence[str], database: str = name) -> list[tuple[Any, ...]]:
+        conn = hive.connect(host=server.host, port=server.port, username=server.username or "spyne",
+                            database=database)
+        try:
+            cursor = conn.cursor()
+            rows: list[tuple[Any, ...]] = []
+            for sql in statements:
+                cursor.execute(sql)
+                rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+            return rows
+        finally:
+            # The server's first session close after start can fail loading Hive's function
+            # registry (a class the pyspark package lacks); the statements have run all the same.
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def load(table: str, _width: int, rows: list[list[str]]) -> None:
+        for start in range(0, len(rows), 5000):
+            values = ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in row) + ")"
+                               for row in rows[start:start + 5000])
+            run([f"INSERT INTO {table} VALUES {values}"])
+
+    from tests.warehouse.statements import SPARK_NUMBERS, SPARK_NUMBERS_SQL
+
+    run([f"CREATE DATABASE {name}"], database="default")
+    # The runaway's table, made once per server (a table scan is what a cancel interrupts).
+    run([f"CREATE DATABASE IF NOT EXISTS {SPARK_NUMBERS.partition('.')[0]}",
+         f"CREATE TABLE IF NOT EXISTS {SPARK_NUMBERS} USING csv AS {SPARK_NUMBERS_SQL}"], database="default")
+    proxy = TcpProxy(server.host or "127.0.0.1", server.port or 10000)
+    url = server.set(port=proxy.port, database=name).render_as_string(hide_password=False)
+    return LiveWarehouse("spark", url, admin=run, direct=lambda sql: run([sql]), down=proxy.down, back=proxy.back,
+                         unreachable="hive://spyne@127.0.0.1:1/default", load=load, running=None, constraints=False,
+                         setup=SPARK_SETUP,
+                         cleanup=[lambda: run([f"DROP DATABASE IF EXISTS {name} CASCADE"], database="default"),
+                                  proxy.close])
+
+
 MAKERS: dict[str, Callable[[Path], LiveWarehouse]] = {"sqlite": _sqlite, "postgresql": _postgres,
-                                                      "duckdb": _duckdb, "mysql": _mysql}
+                                                      "duckdb": _duckdb, "mysql": _mysql, "spark": _spark}
 
 
 @contextmanager
@@ -269,7 +336,7 @@ def live_warehouse(engine: str, tmp: Path, setup: Sequence[str] = SETUP) -> Iter
     tmp.mkdir(parents=True, exist_ok=True)
     live = MAKERS[engine](tmp)
     try:
-        live.admin(setup)
+        live.admin(live.setup if setup is SETUP else setup)
         for step in live.after_setup:
             step()
         yield live

@@ -85,6 +85,29 @@ FENCED["mysql"] = (
     "CREATE TEMPORARY TABLE evil_temp (a INT)",
     "GRANT ALL ON *.* TO CURRENT_USER",
 )
+# Spark has no read-only session: the adapter refuses these before they leave (one query, every node
+# and function on the allow-list, no file as a table), and the server refuses files and second
+# statements itself (spark.sql.runSQLOnFiles=false, one statement per request).
+FENCED["spark"] = (
+    *_WRITES,
+    "INSERT OVERWRITE DIRECTORY '/tmp/spyne_contract_evil_dir' SELECT * FROM customers",
+    "LOAD DATA LOCAL INPATH '/etc/hostname' INTO TABLE customers",
+    "SELECT * FROM parquet.`/tmp`",
+    "SELECT * FROM csv.`file:///etc/passwd`",
+    "SET spark.sql.runSQLOnFiles=true",
+    "RESET",
+    "USE default",
+    "ADD JAR /tmp/spyne_contract_evil.jar",
+    "CREATE TEMPORARY VIEW evil_view AS SELECT 1 AS a",
+    "CREATE TEMPORARY FUNCTION evil AS 'java.lang.Runtime'",
+    "CACHE TABLE customers",
+    "REFRESH TABLE customers",
+    "ANALYZE TABLE customers COMPUTE STATISTICS",
+    "MSCK REPAIR TABLE customers",
+    "SELECT reflect('java.lang.System', 'getProperty', 'user.name')",
+    "SELECT java_method('java.lang.System', 'getenv', 'HOME')",
+    "SELECT 1; DELETE FROM orders",
+)
 
 RUNAWAY: dict[str, tuple[str, ...]] = {
     "duckdb": ("SELECT COUNT(*) FROM range(1000000000000)",
@@ -122,8 +145,31 @@ def _mysql_rows(n: int, width: int) -> str:
     return f"SELECT i, REPEAT('x', {width}) AS v FROM (SELECT {number} + 1 AS i FROM {tables}) AS g WHERE i <= {n}"
 
 
+def _digits(places: int) -> str:
+    """The numbers 0 .. 10**places - 1 as the column ``i``, from cross-joined digit tables (plain SQL:
+    no generator function, which the Spark adapter's allow-list does not have)."""
+    digits = " UNION ALL ".join(f"SELECT {d} AS d" for d in range(10))
+    number = " + ".join(f"p{k}.d * {10 ** k}" for k in range(places))
+    return f"SELECT {number} AS i FROM " + ", ".join(f"({digits}) AS p{k}" for k in range(places))
+
+
+def _spark_rows(n: int, width: int) -> str:
+    return f"SELECT i + 1 AS i, repeat('x', {width}) AS v FROM ({_digits(len(str(max(n - 1, 1))))}) AS g WHERE i < {n}"
+
+
+# A nested-loop join of a 200,000-row table with itself (4e10 pairs; a condition no pair meets):
+# minutes of both local cores, were it not cancelled. Spark's tasks notice a cancel between the rows
+# of a table they scan, so the outer side is a CSV table read row by row: generated rows (a loop
+# over literals) never look up, and a Parquet scan looks up once per 4,096-row batch — seconds of
+# the inner loop — so either keeps the server's cores busy long after the cancel.
+SPARK_NUMBERS = "spyne_contract_shared.numbers_csv"
+SPARK_NUMBERS_SQL = f"SELECT i FROM ({_digits(6)}) AS g WHERE i < 200000"
+RUNAWAY["spark"] = (f"SELECT COUNT(*) FROM {SPARK_NUMBERS} AS a CROSS JOIN {SPARK_NUMBERS} AS b WHERE a.i + b.i < 0",)
+
+
 ROWS_OF: dict[str, Callable[[int, int], str]] = {"sqlite": _sqlite_rows, "postgresql": _postgres_rows,
-                                                 "duckdb": _duckdb_rows, "mysql": _mysql_rows}
+                                                 "duckdb": _duckdb_rows, "mysql": _mysql_rows,
+                                                 "spark": _spark_rows}
 
 
 # One call that would build a value past the byte cap: refused before the engine builds it
@@ -144,4 +190,5 @@ STATE_PROBES: dict[str, tuple[str, ...]] = {
                "SELECT COUNT(*) FROM duckdb_databases()", "SELECT COUNT(*) FROM duckdb_indexes()"),
     "mysql": ("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
               "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE()"),
+    "spark": ("SHOW TABLES", "SHOW FUNCTIONS LIKE 'evil*'", "SHOW DATABASES"),
 }

@@ -170,10 +170,20 @@ class SparkWarehouse(SqlWarehouse):
 
     @contextlib.contextmanager
     def _raw(self, engine: Engine) -> Any:
-        """The PyHive connection of a pooled SQLAlchemy connection."""
+        """The PyHive connection of a pooled SQLAlchemy connection.
+
+        A connection whose transport broke (the server restarted, the network cut it) is thrown
+        away with the rest of the pool: every pooled Thrift session died with it, and a pre-ping
+        would cost a Spark statement on every checkout."""
         try:
             with engine.connect() as conn:
-                yield conn.connection.driver_connection
+                try:
+                    yield conn.connection.driver_connection
+                except BaseException as exc:
+                    if _transport_broke(exc):
+                        conn.invalidate()
+                        engine.dispose()
+                    raise
         except (GatewayError, SparkError):
             raise
         except Exception as exc:  # connecting: SQLAlchemy's wrapper, Thrift transport, SASL, socket
@@ -184,6 +194,20 @@ class SparkWarehouse(SqlWarehouse):
             return Timeout(TIMEOUT_MESSAGE)
         found = classify(exc)
         return found if isinstance(found, GatewayError) else self.errors.coded(found)
+
+
+def _transport_broke(exc: BaseException) -> bool:
+    """The error, or one it came from, is the connection itself failing (not a statement's error)."""
+    from thrift.transport.TTransport import TTransportException
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, TTransportException | OSError | EOFError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 # --- the pieces, as functions of a PyHive connection (the suite calls some directly) --------------
