@@ -169,6 +169,11 @@ class Warehouse(abc.ABC):
         self.require(Capability.INGESTION)
         raise NotImplementedError  # an adapter that declares ingestion provides it
 
+    def ingest_variant(self) -> str:
+        """Which row of ``gateway.warehouse.ingest_dialect.DIALECTS`` spells this warehouse's
+        writes: its backend, unless the server behind one URL scheme differs (MySQL/MariaDB)."""
+        return self.backend
+
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
                     timeout_ms: int | None = None) -> RowStream:
         """``streamed_reads``: run one query on a fenced read connection and return its rows as a

@@ -56,10 +56,9 @@ async def test_upsert_lands_quarantines_and_is_idempotent(gw: Gateway, live: Liv
     assert (await gw.ok(INGEST, {"id": "events", "records": newer}, role="ENGINEER"))["ingest"]["accepted"] == 1
 
     backend = gw.services.deps.warehouse.backend
-    target = shadow_physical_name("events", 1, backend)
-    quoted = ".".join(f'"{p}"' for p in target.split("."))
-    assert live.direct(f"SELECT id, kind FROM {quoted} ORDER BY id") == [(1, "buy"), (2, "view")]
-    landing = ".".join(f'"{p}"' for p in ingest_table_name("landing", backend).split("."))
+    target = live.quoted(shadow_physical_name("events", 1, backend))
+    assert live.direct(f"SELECT id, kind FROM {target} ORDER BY id") == [(1, "buy"), (2, "view")]
+    landing = live.quoted(ingest_table_name("landing", backend))
     assert live.direct(f"SELECT COUNT(*) FROM {landing}") == [(5,)]
     quarantined = (await gw.ok(QUARANTINE, {"id": "events"}, role="ENGINEER"))["quarantine"]
     assert len(quarantined) == 1 and "not a number" in quarantined[0]["raw"]
@@ -74,6 +73,5 @@ async def test_append_keeps_the_first_record_of_a_key(gw: Gateway, live: LiveWar
     batch = [event(1), event(1, kind="again"), event(2)]
     result = (await gw.ok(INGEST, {"id": "events", "records": batch}, role="ENGINEER"))["ingest"]
     assert (result["accepted"], result["duplicates"]) == (2, 1)
-    target = shadow_physical_name("events", 1, gw.services.deps.warehouse.backend)
-    quoted = ".".join(f'"{p}"' for p in target.split("."))
-    assert live.direct(f"SELECT id, kind FROM {quoted} ORDER BY id") == [(1, "click"), (2, "click")]
+    target = live.quoted(shadow_physical_name("events", 1, gw.services.deps.warehouse.backend))
+    assert live.direct(f"SELECT id, kind FROM {target} ORDER BY id") == [(1, "click"), (2, "click")]
