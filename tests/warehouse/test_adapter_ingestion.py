@@ -3,6 +3,7 @@ quarantine, idempotent upsert and append — or WAREHOUSE_UNSUPPORTED where the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -75,3 +76,100 @@ async def test_append_keeps_the_first_record_of_a_key(gw: Gateway, live: LiveWar
     assert (result["accepted"], result["duplicates"]) == (2, 1)
     target = live.quoted(shadow_physical_name("events", 1, gw.services.deps.warehouse.backend))
     assert live.direct(f"SELECT id, kind FROM {target} ORDER BY id") == [(1, "click"), (2, "click")]
+
+
+# --- the same semantics on every engine that writes -------------------------------------------
+
+def _counts(result: dict[str, object]) -> tuple[object, object, object]:
+    return result["accepted"], result["duplicates"], result["quarantined"]
+
+
+async def _ingest(gw: Gateway, records: list[object], contract: str = "events") -> dict[str, object]:
+    return (await gw.ok(INGEST, {"id": contract, "records": records}, role="ENGINEER"))["ingest"]  # type: ignore[no-any-return]
+
+
+def _rows(gw: Gateway, live: LiveWarehouse, columns: str, table: str = "events") -> list[tuple[object, ...]]:
+    target = live.quoted(shadow_physical_name(table, 1, gw.services.deps.warehouse.backend))
+    return live.direct(f"SELECT {columns} FROM {target} ORDER BY 1")
+
+
+async def test_latest_wins_keeps_the_newest_record_of_a_key(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
+    batch = [event(1, kind="a", at="2025-03-01T10:00:00Z"), event(1, kind="b", at="2025-03-01T12:00:00Z"),
+             event(1, kind="c", at="2025-03-01T12:00:00Z"), event(1, kind="d", at="2025-03-01T11:00:00Z"),
+             event(2, kind="a")]
+    # One row per key: the newest, and of equally new ones the last to arrive. The staged engines
+    # count one record per key; SQLite's row-at-a-time upsert counts each record that changed it.
+    staged = gw.services.deps.warehouse.capabilities.engine != "sqlite"
+    assert _counts(await _ingest(gw, batch)) == ((2, 3, 0) if staged else (4, 1, 0))
+    assert _rows(gw, live, "id, kind") == [(1, "c"), (2, "a")]
+    assert _counts(await _ingest(gw, batch)) == ((0, 5, 0) if staged else (2, 3, 0))
+    assert _rows(gw, live, "id, kind") == [(1, "c"), (2, "a")]
+    # Equally new: the same values are a duplicate, other values replace; older never does.
+    again = [event(1, kind="c", at="2025-03-01T12:00:00Z"), event(2, kind="z", at="2025-03-01T10:00:00Z"),
+             event(1, kind="old", at="2025-03-01T09:00:00Z")]
+    assert _counts(await _ingest(gw, again[:2])) == (1, 1, 0)
+    assert _counts(await _ingest(gw, again[2:])) == (0, 1, 0)
+    assert _rows(gw, live, "id, kind") == [(1, "c"), (2, "z")]
+
+
+async def test_conflict_error_quarantines_with_reasons(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input(conflict="error")}, role="ENGINEER")
+    # X, Y, X of one key: Y differs from X, the second X from Y — both refused, as PostgreSQL does.
+    batch = [event(1, kind="x"), event(1, kind="x"), event(1, kind="y"), event(1, kind="x"), event(2)]
+    assert _counts(await _ingest(gw, batch)) == (2, 1, 2)
+    # "other" differs from what is stored; the stored value after it differs from "other".
+    assert _counts(await _ingest(gw, [event(2, kind="other"), event(2)])) == (0, 0, 2)
+    assert _counts(await _ingest(gw, [event(2)])) == (0, 1, 0)
+    assert _rows(gw, live, "id, kind") == [(1, "x"), (2, "click")]
+    reasons = [q["reason"] for q in (await gw.ok(QUARANTINE, {"id": "events"}, role="ENGINEER"))["quarantine"]]
+    assert len(reasons) == 4
+    assert sum("appears earlier in the same batch with other values" in r for r in reasons) == 3
+    assert sum("is stored with other values" in r for r in reasons) == 1
+
+
+async def test_append_dedupes_within_the_window_only(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input(mode="append", window="1s")}, role="ENGINEER")
+    assert _counts(await _ingest(gw, [event(1), event(2), event(1, kind="again")])) == (2, 1, 0)
+    assert _counts(await _ingest(gw, [event(1)])) == (0, 1, 0)
+    time.sleep(1.2)  # past the window: the key is new again
+    assert _counts(await _ingest(gw, [event(1, kind="later"), event(1)])) == (1, 1, 0)
+    assert _rows(gw, live, "id, kind") == [(1, "click"), (1, "later"), (2, "click")]
+
+
+TEXT_KEYED = {"table": "codes", "columns": [
+    {"name": "code", "type": "TEXT", "nullable": False}, {"name": "note", "type": "TEXT"},
+    {"name": "at", "type": "TIMESTAMP", "nullable": False}, {"name": "loaded_at", "type": "TIMESTAMP"}],
+    "ingestionSemantics": {"mode": "upsert", "idempotencyKey": ["code"], "eventTimeColumn": "at",
+                           "processingTimeColumn": "loaded_at", "dedupeWindow": "24h",
+                           "conflictResolution": "latest_wins"}}
+
+
+async def test_text_keys_compare_exactly_and_overlong_ones_are_quarantined(gw: Gateway,
+                                                                            live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": TEXT_KEYED}, role="ENGINEER")
+    at = "2025-03-01T10:00:00Z"
+    # Case, a trailing space and an accent make different keys and different values everywhere.
+    records = [{"code": c, "note": "n", "at": at} for c in ("a", "A", "a ", "á")]
+    assert _counts(await _ingest(gw, records, "codes")) == (4, 0, 0)
+    assert _counts(await _ingest(gw, [{"code": "a", "note": "n ", "at": at}], "codes")) == (1, 0, 0)
+    assert sorted(_rows(gw, live, "code, note", "codes")) == sorted(
+        [("a", "n "), ("A", "n"), ("a ", "n"), ("á", "n")])
+    # A key longer than the engine's index holds is this record's problem, never the batch's.
+    limit = gw.services.deps.warehouse.capabilities.engine == "mysql" and 768
+    long = {"code": "k" * 1000, "note": "n", "at": at}
+    result = await _ingest(gw, [long, {"code": "b", "at": at}], "codes")
+    if limit:
+        assert _counts(result) == (1, 0, 1)
+        reason = (await gw.ok(QUARANTINE, {"id": "codes"}, role="ENGINEER"))["quarantine"][0]["reason"]
+        assert "holds at most 768 characters" in reason
+    else:
+        assert _counts(result) == (2, 0, 0)
