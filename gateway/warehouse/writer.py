@@ -282,13 +282,13 @@ class IngestWriter:
         cur.execute(d.temp_drop.format(name=name))
         cur.execute(d.temp_table.format(name=name, defs=", ".join(defs)))
         head = ("spyne_seq", "spyne_key") if with_key else ("spyne_seq",)
-        values = self._values(spec, batch.rows)
+        values = self.engine_rows(spec, batch.rows)
         rows = ([(i, batch.keys[i], *r) for i, r in enumerate(values)] if with_key
                 else [(i, *r) for i, r in enumerate(values)])
         self._copy_or_many(cur, name, (*head, *spec.columns), rows)
         return name
 
-    def _values(self, spec: TargetSpec, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def engine_rows(self, spec: TargetSpec, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Rows as the engine's columns take them: canonical UTC times lose their ``+00:00``
         where a TIMESTAMP column holds UTC wall time (MySQL's DATETIME)."""
         times = [i for i, t in enumerate(spec.types) if t == "TIMESTAMP"]

@@ -3,6 +3,7 @@ quarantine, idempotent upsert and append — or WAREHOUSE_UNSUPPORTED where the 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from gateway.domain import SystemMode
+from gateway.services.replay import OperationInterrupted
 from gateway.warehouse.contract import Capability
 from gateway.warehouse.naming import ingest_table_name, shadow_physical_name
 from tests.ingestion.conftest import EVENTS_CONTRACT, INGEST, contract_input, event
 from tests.support.databases import fresh_sqlite_catalog
-from tests.support.harness import Gateway, start_gateway, stop_gateway
+from tests.support.harness import Gateway, principal, start_gateway, stop_gateway
 from tests.warehouse.live_adapters import ENGINES, LiveWarehouse, live_warehouse
 
 QUARANTINE = """query($id: String!) { quarantine(contractId: $id) { lineNumber reason raw } }"""
@@ -28,8 +30,9 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveWarehou
 
 @pytest.fixture
 async def gw(live: LiveWarehouse, sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Gateway]:
+    (tmp_path / "archive").mkdir()
     gateway = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path), live.url,
-                                  initial_mode=SystemMode.INGESTION_READY)
+                                  initial_mode=SystemMode.INGESTION_READY, archive_dir=str(tmp_path / "archive"))
     try:
         yield gateway
     finally:
@@ -173,3 +176,52 @@ async def test_text_keys_compare_exactly_and_overlong_ones_are_quarantined(gw: G
         assert "holds at most 768 characters" in reason
     else:
         assert _counts(result) == (2, 0, 0)
+
+
+REPLAY = """mutation($input: ReplayInput!) { replay(input: $input) {
+  operationId estimatedRows estimatedNewRows estimatedDuplicates } }"""
+BACKFILL = """mutation($input: BackfillInput!) { backfill(input: $input) {
+  operationId estimatedRows estimatedNewRows estimatedQuarantined } }"""
+CONFIRM = """mutation($id: String!) { confirmOperation(operationId: $id) { status accepted duplicates quarantined } }"""
+RANGE = {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}
+
+
+async def test_replay_is_idempotent_and_fills_a_new_version(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
+    for _ in range(2):  # delivered twice: the landing log holds 40
+        await _ingest(gw, [event(i) for i in range(1, 21)])
+    dry = (await gw.ok(REPLAY, {"input": {"contractId": "events", "timeRange": RANGE,
+                                          "dedupeStrategy": "IDEMPOTENCY_KEY"}}))["replay"]
+    assert (dry["estimatedRows"], dry["estimatedNewRows"], dry["estimatedDuplicates"]) == (40, 0, 40)
+    done = (await gw.ok(CONFIRM, {"id": dry["operationId"]}))["confirmOperation"]
+    assert (done["status"], done["accepted"], done["duplicates"]) == ("DONE", 0, 40)
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")  # v2, empty
+    dry = (await gw.ok(REPLAY, {"input": {"contractId": "events", "timeRange": RANGE,
+                                          "dedupeStrategy": "CONTRACT"}}))["replay"]
+    assert dry["estimatedNewRows"] == 20
+    assert (await gw.ok(CONFIRM, {"id": dry["operationId"]}))["confirmOperation"]["accepted"] == 20
+    v2 = live.quoted(shadow_physical_name("events", 2, gw.services.deps.warehouse.backend))
+    assert live.direct(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {v2}") == [(20, 20)]
+
+
+async def test_backfill_resumes_after_a_crash_between_batches(gw: Gateway, live: LiveWarehouse,
+                                                              tmp_path: Path) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input(mode="append")}, role="ENGINEER")
+    records: list[object] = [event(i) for i in range(1, 301)]
+    records[150] = {"id": 151, "happened_at": "no time"}
+    (tmp_path / "archive" / "events.ndjson").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    dry = (await gw.ok(BACKFILL, {"input": {"contractId": "events", "source": {"path": "events.ndjson"},
+                                            "timeRange": RANGE, "batchSize": 50,
+                                            "dedupeStrategy": "IDEMPOTENCY_KEY"}}))["backfill"]
+    assert (dry["estimatedRows"], dry["estimatedNewRows"], dry["estimatedQuarantined"]) == (300, 299, 1)
+    with pytest.raises(OperationInterrupted):
+        await gw.services.replay.confirm(principal("ADMIN"), dry["operationId"], stop_after_batches=2)
+    assert _rows(gw, live, "COUNT(*)") == [(100,)]  # the two committed batches, nothing of the third
+    result = await gw.services.replay.confirm(principal("ADMIN"), dry["operationId"])
+    assert (result.batches, result.batches_resumed) == (6, 2)
+    assert (result.accepted, result.duplicates, result.quarantined) == (299, 0, 1)
+    assert _rows(gw, live, "COUNT(*), COUNT(DISTINCT id)") == [(299, 299)]
