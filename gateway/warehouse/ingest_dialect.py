@@ -125,6 +125,7 @@ class IngestDialect:
     # ({n}: characters), and the byte budget of one index (each such character counts 4 bytes).
     key_text: str | None = None
     index_bytes: int = 0
+    max_identifier: int | None = None  # longest table name; PostgreSQL would cut a longer one silently
 
     def sql(self, text: str) -> str:
         """Statements are written with ``?`` placeholders."""
@@ -184,7 +185,7 @@ def _mysql(collation: str) -> IngestDialect:
               "time": f"VARCHAR(40) {text}"},
         distinct="NOT ({a} <=> {b})", inline_indexes=True,
         table_options=f" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}", naive_times=True,
-        key_text=f"VARCHAR({{n}}) {text}", index_bytes=3072)
+        key_text=f"VARCHAR({{n}}) {text}", index_bytes=3072, max_identifier=64)
 
 
 DIALECTS: dict[str, IngestDialect] = {
@@ -199,7 +200,7 @@ DIALECTS: dict[str, IngestDialect] = {
         schemas=True, placeholder="%s", real="DOUBLE PRECISION", serial="BIGSERIAL PRIMARY KEY",
         sequences=False, begin=None, statements=False, bulk="copy", staged_upsert=True,
         temp_table="CREATE TEMP TABLE {name} ({defs}) ON COMMIT DROP",
-        temp_drop="DROP TABLE IF EXISTS pg_temp.{name}"),
+        temp_drop="DROP TABLE IF EXISTS pg_temp.{name}", max_identifier=63),
     "duckdb": IngestDialect(
         types={**_TYPES, "DOUBLE": "DOUBLE", "TIMESTAMP": "TIMESTAMPTZ", "JSON": "JSON"},
         schemas=True, placeholder="?", real="DOUBLE",

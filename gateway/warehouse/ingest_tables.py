@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.errors import InvalidContract
 from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.errors import is_driver_error
 from gateway.warehouse.ingest_dialect import IngestDialect, ingest_dialect, qualified, quote
@@ -136,14 +137,22 @@ class IngestTables:
                       unique_key: bool) -> None:
         """The table a contract version writes to; upsert targets get a unique index on the key."""
         d = self.dialect
+        name = physical_name.rpartition(".")[2]
+        if d.max_identifier is not None and len(name) > d.max_identifier:
+            over = len(name) - d.max_identifier
+            raise InvalidContract(
+                f"The table's name is {over} character(s) too long for this warehouse: its versions are "
+                f"stored as {name!r}, and the warehouse allows {d.max_identifier} characters. Use a shorter "
+                "table name.", problems=[f"table name too long by {over} character(s) for this warehouse"])
         key_types = [c.type for c in columns if c.name in key]
         defs = ", ".join(
             f"{quote(c.name)} {d.column_type(c.type, key_types if c.name in key else None)}"
             + ("" if c.nullable and c.name not in key else " NOT NULL")
             for c in columns)
-        index, keys = quote(physical_name.rpartition(".")[2] + "__key"), ", ".join(quote(k) for k in key)
+        index, keys = quote(name + "__key"), ", ".join(quote(k) for k in key)
         if unique_key and d.inline_indexes:  # one statement: DDL there commits one at a time
-            defs += f", UNIQUE INDEX {index} ({keys})"
+            # Index names are per table there, so a fixed one never makes the name too long.
+            defs += f", UNIQUE INDEX {quote('spyne_key')} ({keys})"
         statements = [f"CREATE TABLE {qualified(physical_name)} ({defs}){d.table_options}"]
         if unique_key and not d.inline_indexes:
             statements.append(f"CREATE UNIQUE INDEX {index} ON {qualified(physical_name)} ({keys})")

@@ -225,3 +225,19 @@ async def test_backfill_resumes_after_a_crash_between_batches(gw: Gateway, live:
     assert (result.batches, result.batches_resumed) == (6, 2)
     assert (result.accepted, result.duplicates, result.quarantined) == (299, 0, 1)
     assert _rows(gw, live, "COUNT(*), COUNT(DISTINCT id)") == [(299, 299)]
+
+
+async def test_a_table_name_the_warehouse_would_cut_is_an_invalid_contract(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    name = "t" * 60  # a valid logical name; its versions' tables are longer than MySQL's 64 or PostgreSQL's 63
+    body = await gw.gql(EVENTS_CONTRACT, {"input": contract_input(name)}, role="ENGINEER")
+    limit = {"mysql": 64, "postgresql": 63}.get(live.engine)
+    if limit is None:
+        assert not body.get("errors"), body
+        return
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_CONTRACT"
+    assert f"allows {limit} characters" in body["errors"][0]["message"]
+    # Nothing was half-made: a shorter name registers as version 1.
+    assert (await gw.ok(EVENTS_CONTRACT, {"input": contract_input("t" * 40)}, role="ENGINEER"))[
+        "registerContract"]["version"] == 1
