@@ -241,3 +241,16 @@ async def test_a_table_name_the_warehouse_would_cut_is_an_invalid_contract(gw: G
     # Nothing was half-made: a shorter name registers as version 1.
     assert (await gw.ok(EVENTS_CONTRACT, {"input": contract_input("t" * 40)}, role="ENGINEER"))[
         "registerContract"]["version"] == 1
+
+
+async def test_a_promoted_version_answers_analyst_queries(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
+    await _ingest(gw, [event(1, kind="buy"), event(2), event(3, kind="buy")])
+    await gw.ok('mutation { promoteTable(table: "events", version: 1) { table { activeVersion } } }')
+    preview = (await gw.ok('mutation { previewQuery(input: {sql: "SELECT kind, COUNT(*) AS n FROM events '
+                           'GROUP BY kind ORDER BY kind"}) { id } }', role="ANALYST"))["previewQuery"]
+    result = (await gw.ok("mutation($id: ID!) { executeQuery(previewId: $id) { rows } }", {"id": preview["id"]},
+                          role="ANALYST"))["executeQuery"]
+    assert result["rows"] == [["buy", 2], ["click", 1]]
