@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.domain import SystemMode
+from gateway.errors import GatewayError
 from gateway.services.replay import OperationInterrupted
 from gateway.warehouse.contract import Capability
 from gateway.warehouse.naming import ingest_table_name, shadow_physical_name
@@ -254,3 +255,29 @@ async def test_a_promoted_version_answers_analyst_queries(gw: Gateway, live: Liv
     result = (await gw.ok("mutation($id: ID!) { executeQuery(previewId: $id) { rows } }", {"id": preview["id"]},
                           role="ANALYST"))["executeQuery"]
     assert result["rows"] == [["buy", 2], ["click", 1]]
+
+
+async def test_mysql_ingestion_writes_with_the_admin_login_while_queries_keep_the_read_login(
+        sqlite_template: Path, tmp_path: Path) -> None:
+    with live_warehouse("mysql", tmp_path / "wh") as live:
+        await _admin_writes_reader_reads(live, sqlite_template, tmp_path)
+
+
+async def _admin_writes_reader_reads(live: LiveWarehouse, sqlite_template: Path, tmp_path: Path) -> None:
+    gw = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path), live.url,
+                             warehouse_query_url=live.query_url, initial_mode=SystemMode.INGESTION_READY)
+    try:
+        await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
+        assert _counts(await _ingest(gw, [event(1), event(2)])) == (2, 0, 0)
+        target = shadow_physical_name("events", 1, gw.services.deps.warehouse.backend)
+        # The read connection is still the SELECT-only login, in a READ ONLY transaction: the
+        # managed table is readable there, and not writable, whatever SQL reaches it.
+        read = await gw.services.deps.warehouse.execute_read_only(f"SELECT COUNT(*) FROM `{target}`", max_rows=5)
+        assert read.rows == [[2]]
+        for sql in (f"DELETE FROM `{target}`", f"INSERT INTO `{target}` (id, happened_at) VALUES (9, NOW())",
+                    f"DROP TABLE `{target}`"):
+            with pytest.raises(GatewayError):
+                await gw.services.deps.warehouse.execute_read_only(sql, max_rows=5)
+        assert live.direct(f"SELECT COUNT(*) FROM {live.quoted(target)}") == [(2,)]
+    finally:
+        await stop_gateway(gw)
