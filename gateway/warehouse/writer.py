@@ -4,16 +4,21 @@ One batch is one warehouse transaction, never one per row: its landing-log rows,
 records, target rows, idempotency keys and (for backfills) its checkpoint commit together, so a
 crash mid-batch leaves nothing half-applied. The same batch sent twice changes no target row.
 
-How a batch reaches the target:
+How a batch reaches the target (the per-engine spelling is ``ingest_dialect``'s: ON CONFLICT, or
+MySQL's ON DUPLICATE KEY UPDATE with ``IF`` per column; ``IS DISTINCT FROM`` or ``<=>``):
 
-    upsert / latest_wins   INSERT … ON CONFLICT (key) DO UPDATE … WHERE the record is newer
-                           (or equally new and different); SQLite: one ``executemany``;
-                           PostgreSQL: COPY into a temp table, then one INSERT … SELECT
-    upsert / ignore        the same with DO NOTHING (replay/backfill's IDEMPOTENCY_KEY strategy)
+    upsert / latest_wins   insert, or update where the record is newer (or equally new and
+                           different); SQLite: one ``executemany``; the others: the batch staged
+                           (COPY, column lists or ``executemany``), one row per key (ROW_NUMBER),
+                           one INSERT … SELECT
+    upsert / ignore        the same, skipping stored keys (replay/backfill's IDEMPOTENCY_KEY strategy)
     upsert / error         staged; records whose key is stored (or earlier in the batch) with
                            other values are refused and quarantined; the rest insert
     append                 staged; the first record of each key not seen within the dedupe
                            window inserts, and the key's ``seen_at`` moves
+
+No statement reads the staging table twice (MySQL cannot open a temporary table twice in one
+statement): windows (ROW_NUMBER, FIRST_VALUE) stand in for self-joins and ``IN (SELECT MIN …)``.
 
 A dry run applies every batch inside one transaction and rolls it back: its estimates are the
 exact counts the real run would have produced at that moment.
