@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.errors import InvalidContract
 from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.errors import is_driver_error
 from gateway.warehouse.ingest_dialect import IngestDialect, ingest_dialect, qualified, quote
-from gateway.warehouse.naming import INGEST_SCHEMA, SHADOW_SCHEMA, ingest_table_name
+from gateway.warehouse.naming import INGEST_SCHEMA, SHADOW_SCHEMA, ingest_table_name, is_shadow_space
 
 __all__ = ["IngestTables", "Names", "TargetColumn", "qualified", "quote"]
 
@@ -219,11 +220,20 @@ class IngestTables:
 
     def stream_table(self, physical_name: str, chunk: int = 5000) -> Iterator[dict[str, Any]]:
         """Every row of a table as a dict (a backfill source), fetched a chunk at a time."""
+        # A gateway-managed table on an engine whose TIMESTAMP holds UTC wall time (MySQL's
+        # DATETIME) gives its times back without a zone: they are UTC, said so. An external
+        # table's naive times stay naive (their zone is unknown: the validator quarantines them).
+        utc = self.dialect.naive_times and is_shadow_space(physical_name)
         with self.raw(writing=False) as (conn, cur):
             cur.execute(f"SELECT * FROM {qualified(physical_name)}")
             names = [d[0] for d in cur.description]
             while rows := cur.fetchmany(chunk):
-                yield from (dict(zip(names, r, strict=True)) for r in rows)
+                for r in rows:
+                    row = dict(zip(names, r, strict=True))
+                    if utc:
+                        row = {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+                               for k, v in row.items()}
+                    yield row
             if not self.dialect.statements:
                 conn.rollback()
 

@@ -281,3 +281,20 @@ async def _admin_writes_reader_reads(live: LiveWarehouse, sqlite_template: Path,
         assert live.direct(f"SELECT COUNT(*) FROM {live.quoted(target)}") == [(2,)]
     finally:
         await stop_gateway(gw)
+
+
+async def test_backfill_from_the_active_version_into_the_next(gw: Gateway, live: LiveWarehouse) -> None:
+    if not _writes(gw):
+        pytest.skip("this warehouse does not write (the refusal is tested above)")
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
+    await _ingest(gw, [event(i, at=f"2025-03-0{i}T10:00:00+02:00") for i in range(1, 6)])
+    await gw.ok('mutation { promoteTable(table: "events", version: 1) { table { activeVersion } } }')
+    await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")  # v2, SHADOW, empty
+    dry = (await gw.ok(BACKFILL, {"input": {"contractId": "events", "source": {"table": "events"},
+                                            "timeRange": RANGE, "dedupeStrategy": "CONTRACT"}}))["backfill"]
+    # The managed table's times read back as the instants they were (UTC), whatever the engine keeps.
+    assert (dry["estimatedRows"], dry["estimatedNewRows"], dry["estimatedQuarantined"]) == (5, 5, 0)
+    assert (await gw.ok(CONFIRM, {"id": dry["operationId"]}))["confirmOperation"]["accepted"] == 5
+    v1, v2 = (live.quoted(shadow_physical_name("events", v, gw.services.deps.warehouse.backend)) for v in (1, 2))
+    assert live.direct(f"SELECT id, happened_at FROM {v2} ORDER BY id") == \
+        live.direct(f"SELECT id, happened_at FROM {v1} ORDER BY id")
