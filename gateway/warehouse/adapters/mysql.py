@@ -24,6 +24,7 @@ the server and need server-wide CREATE rights.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,8 +34,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from gateway.errors import WarehouseError
-from gateway.warehouse.contract import Capabilities, Capability
+from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable
 from gateway.warehouse.engine import SqlWarehouse
+from gateway.warehouse.naming import is_shadow_space
 
 CONNECT_TIMEOUT_S = 5
 
@@ -120,6 +122,18 @@ class MySqlWarehouse(SqlWarehouse):
                 pass
             self._variant = "mariadb" if engine.dialect.is_mariadb else "mysql"  # type: ignore[attr-defined]
         return self._variant
+
+    def _introspect(self, physical_name: str) -> IntrospectedTable:
+        found = super()._introspect(physical_name)
+        if not is_shadow_space(physical_name):
+            return found
+        # A gateway-managed table holds a contract's TIMESTAMP (an instant) as DATETIME(6) in UTC,
+        # and a text key column as a VARCHAR sized to the index (ingest_dialect): reported as what
+        # they hold, so refreshing an ingested table finds the columns its contract declared.
+        managed = {"DATETIME": "TIMESTAMP", "VARCHAR": "TEXT"}
+        columns = tuple(dataclasses.replace(c, type=managed.get(c.type.split("(")[0], c.type))
+                        for c in found.columns)
+        return dataclasses.replace(found, columns=columns)
 
     def _begin_read(self, conn: Connection, timeout_ms: int) -> None:
         if conn.dialect.is_mariadb:  # type: ignore[attr-defined]
