@@ -3,7 +3,8 @@
     .venv/bin/python bench/ingest.py [--rows 200000] [--batch 10000] [--runs 3]
 
 SQLite always; PostgreSQL when ``SPYNE_BENCH_POSTGRES_URL`` (or ``SPYNE_TEST_POSTGRES_URL``) points
-at a server: a throwaway database is created and dropped. Every figure is the median of
+at a server, MySQL/MariaDB when ``SPYNE_BENCH_MYSQL_URL`` (or ``SPYNE_TEST_MYSQL_URL``) does: a
+throwaway database is created and dropped. Every figure is the median of
 ``--runs`` runs, in the same process, on the same database, one transaction per batch.
 
     floor              plain INSERT of the rows into a table without a unique index
@@ -85,7 +86,7 @@ def bench_backend(name: str, warehouse: Warehouse, n: int, size: int, runs: int)
     validator = RecordValidator(cv, datetime.now(UTC))
     raw = records(n)
     batches = batches_of(validator, raw, size)
-    rows = [r for b in batches for r in b.rows]
+    rows = writer.engine_rows(target_spec(cv, "floor"), [r for b in batches for r in b.rows])
     cols = [TargetColumn(c.name, c.type, c.nullable) for c in COLUMNS]
     figures: dict[str, list[float]] = {}
 
@@ -156,6 +157,30 @@ def main() -> None:
         warehouse = open_warehouse(f"sqlite:///{tmp}/bench.db")
         bench_backend("SQLite", warehouse, args.rows, args.batch, args.runs)
         warehouse.dispose()
+    bench_postgres(args)
+    bench_mysql(args)
+
+
+def bench_mysql(args: argparse.Namespace) -> None:
+    base = os.environ.get("SPYNE_BENCH_MYSQL_URL") or os.environ.get("SPYNE_TEST_MYSQL_URL")
+    if not base:
+        print("\nMySQL/MariaDB: skipped (set SPYNE_BENCH_MYSQL_URL)")
+        return
+    name = f"spyne_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(base).set(drivername="mysql+pymysql", database=None), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}`"))
+    try:
+        warehouse = open_warehouse(make_url(base).set(database=name).render_as_string(hide_password=False))
+        bench_backend("MySQL/MariaDB", warehouse, args.rows, args.batch, args.runs)
+        warehouse.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+def bench_postgres(args: argparse.Namespace) -> None:
     base = os.environ.get("SPYNE_BENCH_POSTGRES_URL") or os.environ.get("SPYNE_TEST_POSTGRES_URL")
     if not base:
         print("\nPostgreSQL: skipped (set SPYNE_BENCH_POSTGRES_URL)")

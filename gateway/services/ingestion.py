@@ -113,8 +113,10 @@ class IngestionService:
             await uow.ingestion.start_run(run_id, target.contract.id, target.version.version, "INGEST",
                                           source, principal.email, now, owner=self.liveness.owner)
             await uow.commit()
-        validator = RecordValidator(target.version, now)
         spec = target_spec(target.version, target.table_version.physical_name)
+        # A worker thread: the first ask may connect to learn the server's flavour.
+        limit = await self._deps.warehouse.run(lambda: self.writer.key_text_chars(spec))
+        validator = RecordValidator(target.version, now, key_text_chars=limit)
         counts = Counts()
         status = RunStatus.FAILED
         async with self.liveness.owning(run_id):  # until its end is written, even when cancelled

@@ -203,7 +203,9 @@ class RecordValidator:
     """Turns raw records into :class:`Batch` es for one contract version."""
 
     def __init__(self, contract: ContractVersionRecord, now: datetime,
-                 time_range: tuple[str, str] | None = None) -> None:
+                 time_range: tuple[str, str] | None = None, key_text_chars: int | None = None) -> None:
+        """``key_text_chars``: what a text/JSON key column holds on this warehouse, where its index
+        bounds it (``IngestWriter.key_text_chars``)."""
         sem = contract.semantics
         self.now_text = canonical_time(now)
         self.known = frozenset(c.name for c in contract.columns)
@@ -213,6 +215,9 @@ class RecordValidator:
         names = [c.name for c in contract.columns]
         self.key_index = tuple(names.index(k) for k in sem.idempotency_key)
         self.event_index = names.index(sem.event_time_column)
+        self.key_text_chars = key_text_chars
+        self.key_texts = tuple((names.index(c.name), c.name) for c in contract.columns
+                               if c.name in sem.idempotency_key and c.type in ("TEXT", "JSON"))
         key = set(sem.idempotency_key)
         # (name, coerce, required, default factory or None, is the processing-time column)
         self.plan: list[tuple[str, Callable[[Any], Any], bool, Any, bool]] = []
@@ -249,6 +254,12 @@ class RecordValidator:
 
     def _key(self, row: tuple[Any, ...]) -> str:
         keys = tuple(row[i] for i in self.key_index)
+        limit = self.key_text_chars
+        if limit is not None:
+            for i, name in self.key_texts:
+                if len(row[i]) > limit:
+                    raise Bad(f"column {name!r}: an idempotency key value holds at most {limit:,} characters "
+                              f"on this warehouse, got {len(row[i]):,}")
         key = repr(keys[0]) if len(keys) == 1 else repr(keys)
         # A key is indexed (a unique index, the append mode's key index): PostgreSQL's btree
         # refuses entries past ~2,700 bytes, so a longer key is this record's problem.

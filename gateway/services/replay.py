@@ -207,7 +207,8 @@ class ReplayService:
     def _simulate(self, plan: Plan, now: datetime, preview_rows: int) -> tuple[tuple[str, int], tuple[int, int, int],
                                                                                 list[dict[str, Any]], int]:
         fingerprint, max_id = self._fingerprint(plan)
-        validator = RecordValidator(plan.target.version, now, (plan.start, plan.end))
+        validator = RecordValidator(plan.target.version, now, (plan.start, plan.end),
+                                    self.writer.key_text_chars(plan.spec))
         preview: list[dict[str, Any]] = []
         counter = [0]
 
@@ -304,7 +305,8 @@ class ReplayService:
                  progress: Callable[[OperationProgress], None] | None,
                  stop_after_batches: int | None) -> tuple[int, int, str | None]:
         done = self.writer.tables.checkpoints(op_id)
-        validator = RecordValidator(plan.target.version, self._deps.clock(), (plan.start, plan.end))
+        validator = RecordValidator(plan.target.version, self._deps.clock(), (plan.start, plan.end),
+                                    self.writer.key_text_chars(plan.spec))
         applied = rows = resumed = 0
         batch_no = -1
         for batch_no, batch in enumerate(self._batches(plan, max_id, validator, [0])):

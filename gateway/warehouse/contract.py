@@ -121,6 +121,11 @@ class Warehouse(abc.ABC):
                 f"The configured warehouse ({self.capabilities.engine}) does not support "
                 f"{capability.value}.", warehouse=self.capabilities.engine, capability=capability.value)
 
+    def ingest_variant(self) -> str:
+        """Which row of ``gateway.warehouse.ingest_dialect.DIALECTS`` spells this warehouse's
+        writes: its backend, unless the server behind one URL scheme differs (MySQL/MariaDB)."""
+        return self.backend
+
     async def run(self, fn: Callable[[], T]) -> T:
         """``fn`` in a worker thread; a driver's exception comes out as WAREHOUSE_ERROR or TIMEOUT,
         translated by :mod:`gateway.warehouse.errors` (the one place that rule lives)."""

@@ -18,21 +18,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from gateway.errors import InvalidContract
 from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.errors import is_driver_error
-from gateway.warehouse.ingest_dialect import IngestDialect, ingest_dialect
-from gateway.warehouse.naming import INGEST_SCHEMA, SHADOW_SCHEMA, ingest_table_name
+from gateway.warehouse.ingest_dialect import IngestDialect, ingest_dialect, qualified, quote
+from gateway.warehouse.naming import INGEST_SCHEMA, SHADOW_SCHEMA, ingest_table_name, is_shadow_space
 
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(physical_name: str) -> str:
-    schema, _, name = physical_name.rpartition(".")
-    return f"{quote(schema)}.{quote(name)}" if schema else quote(name)
+__all__ = ["IngestTables", "Names", "TargetColumn", "qualified", "quote"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +64,7 @@ class IngestTables:
 
     @property
     def dialect(self) -> IngestDialect:
-        return ingest_dialect(self.warehouse.capabilities.engine, self.backend)
+        return ingest_dialect(self.warehouse.capabilities.engine, self.warehouse.ingest_variant())
 
     @contextlib.contextmanager
     def raw(self, *, writing: bool = True) -> Iterator[tuple[Any, Any]]:
@@ -97,7 +92,7 @@ class IngestTables:
 
     def ensure_bookkeeping(self) -> None:
         n, d = self.names, self.dialect
-        real = d.real
+        real, book, options = d.real, d.book, d.table_options
         statements = [f"CREATE SCHEMA IF NOT EXISTS {quote(INGEST_SCHEMA)}",
                       f"CREATE SCHEMA IF NOT EXISTS {quote(SHADOW_SCHEMA)}"] if d.schemas else []
         serial: dict[str, str] = {}
@@ -106,35 +101,62 @@ class IngestTables:
             if d.sequences:
                 statements.append(f"CREATE SEQUENCE IF NOT EXISTS {qualified(sequence)}")
             serial[table] = d.serial_column(sequence)
+        indexes = {n.landing: ("spyne_landing_range", "contract_id, event_time"),
+                   n.quarantine: ("spyne_quarantine_contract", "contract_id, id")}
+
+        def create(table: str, defs: str) -> list[str]:
+            # An engine without CREATE INDEX IF NOT EXISTS declares the index with the table.
+            index = indexes.get(table)
+            if index and d.inline_indexes:
+                defs += f", INDEX {quote(index[0])} ({index[1]})"
+            out = [f"CREATE TABLE IF NOT EXISTS {table} ({defs}){options}"]
+            if index and not d.inline_indexes:
+                out.append(f"CREATE INDEX IF NOT EXISTS {quote(index[0])} ON {table} ({index[1]})")
+            return out
+
         statements += [
-            f"CREATE TABLE IF NOT EXISTS {n.landing} (id {serial['landing']}, contract_id TEXT NOT NULL, "
-            f"version INTEGER NOT NULL, run_id TEXT NOT NULL, received_at {real} NOT NULL, "
-            "event_time TEXT, record TEXT NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {quote('spyne_landing_range')} ON {n.landing} (contract_id, event_time)",
-            f"CREATE TABLE IF NOT EXISTS {n.quarantine} (id {serial['quarantine']}, contract_id TEXT NOT NULL, "
-            f"version INTEGER NOT NULL, run_id TEXT NOT NULL, received_at {real} NOT NULL, "
-            "line_number BIGINT, reason TEXT NOT NULL, raw TEXT NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {quote('spyne_quarantine_contract')} ON {n.quarantine} (contract_id, id)",
-            f"CREATE TABLE IF NOT EXISTS {n.keys} (contract_id TEXT NOT NULL, version INTEGER NOT NULL, "
-            f"key TEXT NOT NULL, seen_at {real} NOT NULL, PRIMARY KEY (contract_id, version, key))",
-            f"CREATE TABLE IF NOT EXISTS {n.checkpoints} (operation_id TEXT NOT NULL, batch_no INTEGER NOT NULL, "
-            "accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, quarantined BIGINT NOT NULL, "
-            f"\"at\" {real} NOT NULL, PRIMARY KEY (operation_id, batch_no))",
+            *create(n.landing, f"id {serial['landing']}, contract_id {book['id']} NOT NULL, "
+                               f"version INTEGER NOT NULL, run_id {book['id']} NOT NULL, "
+                               f"received_at {real} NOT NULL, event_time {book['time']}, "
+                               f"record {book['text']} NOT NULL"),
+            *create(n.quarantine, f"id {serial['quarantine']}, contract_id {book['id']} NOT NULL, "
+                                  f"version INTEGER NOT NULL, run_id {book['id']} NOT NULL, "
+                                  f"received_at {real} NOT NULL, line_number BIGINT, "
+                                  f"reason {book['text']} NOT NULL, raw {book['text']} NOT NULL"),
+            # "key" is quoted: MySQL reserves the word.
+            *create(n.keys, f"contract_id {book['id']} NOT NULL, version INTEGER NOT NULL, "
+                            f"\"key\" {book['key']} NOT NULL, seen_at {real} NOT NULL, "
+                            "PRIMARY KEY (contract_id, version, \"key\")"),
+            *create(n.checkpoints, f"operation_id {book['id']} NOT NULL, batch_no INTEGER NOT NULL, "
+                                   "accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, "
+                                   f"quarantined BIGINT NOT NULL, \"at\" {real} NOT NULL, "
+                                   "PRIMARY KEY (operation_id, batch_no)"),
         ]
         self.run_ddl(statements)
 
     def create_target(self, physical_name: str, columns: Sequence[TargetColumn], key: Sequence[str],
                       unique_key: bool) -> None:
         """The table a contract version writes to; upsert targets get a unique index on the key."""
+        d = self.dialect
+        name = physical_name.rpartition(".")[2]
+        if d.max_identifier is not None and len(name) > d.max_identifier:
+            over = len(name) - d.max_identifier
+            raise InvalidContract(
+                f"The table's name is {over} character(s) too long for this warehouse: its versions are "
+                f"stored as {name!r}, and the warehouse allows {d.max_identifier} characters. Use a shorter "
+                "table name.", problems=[f"table name too long by {over} character(s) for this warehouse"])
+        key_types = [c.type for c in columns if c.name in key]
         defs = ", ".join(
-            f"{quote(c.name)} {self.dialect.types[c.type]}"
+            f"{quote(c.name)} {d.column_type(c.type, key_types if c.name in key else None)}"
             + ("" if c.nullable and c.name not in key else " NOT NULL")
             for c in columns)
-        statements = [f"CREATE TABLE {qualified(physical_name)} ({defs})"]
-        if unique_key:
-            index = quote(physical_name.rpartition(".")[2] + "__key")
-            statements.append(f"CREATE UNIQUE INDEX {index} ON {qualified(physical_name)} "
-                              f"({', '.join(quote(k) for k in key)})")
+        index, keys = quote(name + "__key"), ", ".join(quote(k) for k in key)
+        if unique_key and d.inline_indexes:  # one statement: DDL there commits one at a time
+            # Index names are per table there, so a fixed one never makes the name too long.
+            defs += f", UNIQUE INDEX {quote('spyne_key')} ({keys})"
+        statements = [f"CREATE TABLE {qualified(physical_name)} ({defs}){d.table_options}"]
+        if unique_key and not d.inline_indexes:
+            statements.append(f"CREATE UNIQUE INDEX {index} ON {qualified(physical_name)} ({keys})")
         self.run_ddl(statements)
 
     def drop_target(self, physical_name: str) -> None:
@@ -198,11 +220,20 @@ class IngestTables:
 
     def stream_table(self, physical_name: str, chunk: int = 5000) -> Iterator[dict[str, Any]]:
         """Every row of a table as a dict (a backfill source), fetched a chunk at a time."""
+        # A gateway-managed table on an engine whose TIMESTAMP holds UTC wall time (MySQL's
+        # DATETIME) gives its times back without a zone: they are UTC, said so. An external
+        # table's naive times stay naive (their zone is unknown: the validator quarantines them).
+        utc = self.dialect.naive_times and is_shadow_space(physical_name)
         with self.raw(writing=False) as (conn, cur):
             cur.execute(f"SELECT * FROM {qualified(physical_name)}")
             names = [d[0] for d in cur.description]
             while rows := cur.fetchmany(chunk):
-                yield from (dict(zip(names, r, strict=True)) for r in rows)
+                for r in rows:
+                    row = dict(zip(names, r, strict=True))
+                    if utc:
+                        row = {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+                               for k, v in row.items()}
+                    yield row
             if not self.dialect.statements:
                 conn.rollback()
 

@@ -1,6 +1,6 @@
 """A run whose server is killed mid-stream (``kill -9`` of a live uvicorn) is reconciled.
 
-On each warehouse (SQLite, PostgreSQL): a real ``spyne serve`` process lands an NDJSON stream;
+On each warehouse (SQLite, PostgreSQL, MySQL/MariaDB): a real ``spyne serve`` process lands an NDJSON stream;
 after two batches have committed it is killed while the stream is still open. The catalog still
 says RUNNING (a killed process writes nothing more). A new server, at start-up, finds the run's
 process gone and closes the run as INTERRUPTED with exactly what its committed batches hold;
@@ -9,6 +9,7 @@ process gone and closes the run as INTERRUPTED with exactly what its committed b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -19,12 +20,19 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from gateway.auth import mint_dev_token
 from gateway.store.engine import sync_url
 from tests.ingestion.conftest import EVENTS_CONTRACT, contract_input, reset_pg_warehouse
-from tests.support.databases import fresh_sqlite_catalog, need_postgres, reset_pg_catalog
+from tests.support.databases import (
+    create_mysql_database,
+    drop_mysql_database,
+    fresh_sqlite_catalog,
+    need_postgres,
+    reset_pg_catalog,
+)
 from tests.support.harness import DEV_SECRET
 from tests.support.server_process import ServerProcess
 
@@ -50,10 +58,23 @@ def gql(server: ServerProcess, query: str, variables: dict[str, Any]) -> dict[st
     return dict(body["data"])
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
+def mysql_stack(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A SQLite catalog over a fresh MySQL/MariaDB warehouse database."""
+    warehouse = create_mysql_database("spyne_killed")
+    try:
+        yield fresh_sqlite_catalog(sqlite_template, tmp_path), warehouse
+    finally:
+        drop_mysql_database(warehouse)
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
 def stack(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> tuple[str, str]:
     if request.param == "sqlite":
         return fresh_sqlite_catalog(sqlite_template, tmp_path), f"sqlite:///{tmp_path / 'warehouse.db'}"
+    if request.param == "mysql":
+        found: tuple[str, str] = request.getfixturevalue("mysql_stack")
+        return found
     need_postgres()
     catalog: str = request.getfixturevalue("pg_catalog_database")
     reset_pg_catalog(catalog)
@@ -146,3 +167,93 @@ def test_a_run_killed_mid_stream_is_interrupted_with_what_it_committed(stack: tu
         assert warehouse_count(warehouse_url, f"SELECT COUNT(*) FROM {target}") == TOTAL
         runs = gql(second, RUNS, {"id": "events"})["ingestionRuns"]
         assert [r["status"] for r in runs] == ["SUCCEEDED", "INTERRUPTED"]
+
+
+def _mysql(warehouse_url: str, autocommit: bool = True) -> Any:
+    import pymysql
+
+    url = make_url(warehouse_url)
+    return pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
+                           password=url.password or "", database=url.database, autocommit=autocommit)
+
+
+def _one(conn: Any, sql: str, *params: Any) -> Any:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def _sessions(conn: Any) -> Any:
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, command, state, time, LEFT(info, 80) FROM information_schema.PROCESSLIST "
+                    "WHERE db = DATABASE()")
+        return cur.fetchall()
+
+
+def test_a_server_killed_inside_a_mysql_batch_keeps_nothing_of_that_batch(mysql_stack: tuple[str, str],
+                                                                         tmp_path: Path) -> None:
+    """MySQL commits DDL implicitly, and a batch creates its staging table after writing its landing
+    rows: the batch must still be one transaction. The third batch is held inside its transaction
+    (another session holds the lock of one of its keys), the server is killed there, and exactly the
+    first two batches remain — rows, landing log and checkpoints."""
+    catalog_url, warehouse_url = mysql_stack
+    target, landing, checkpoints = "spyne_shadow__events__v1", "spyne_ingest__landing", "spyne_ingest__checkpoints"
+    first = ServerProcess(tmp_path, catalog_url, warehouse_url).start()
+    release = threading.Event()
+    holder = _mysql(warehouse_url, autocommit=False)
+    watcher = _mysql(warehouse_url)
+    try:
+        gql(first, EVENTS_CONTRACT, {"input": contract_input()})
+        with holder.cursor() as cur:  # uncommitted: the third batch's insert of this key waits on it
+            cur.execute(f"INSERT INTO {target} (id, kind, amount, happened_at) "
+                        "VALUES (25000, 'held', 1, '2025-03-01 10:00:00')")
+
+        def body() -> Iterator[bytes]:
+            yield b"".join(line(i) for i in range(3 * BATCH))
+            release.wait(60)
+
+        def send() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(first.url + "/ingest/events", content=body(), timeout=60,
+                           headers={"Authorization": f"Bearer {token()}", "Content-Type": "application/x-ndjson"})
+
+        threading.Thread(target=send, daemon=True).start()
+        deadline = time.monotonic() + 60
+        writer = None
+        while writer is None:  # two batches committed, the third's insert into the target running
+            assert time.monotonic() < deadline, (f"the third batch never reached the held key: {_sessions(watcher)}"
+                                                 f"\n{first.log()}")
+            time.sleep(0.05)
+            run = catalog_run(catalog_url)
+            if run is not None and run["accepted"] == 2 * BATCH:
+                writer = _one(watcher, "SELECT id FROM information_schema.PROCESSLIST WHERE db = DATABASE() "
+                                       "AND command = 'Query' AND info LIKE %s", f'INSERT INTO "{target}"%')
+        # It cannot finish while the key is held: the kill lands inside the third batch's transaction,
+        # after its landing rows and checkpoint claim were written.
+        first.kill()  # kill -9
+        holder.rollback()
+        deadline = time.monotonic() + 30
+        while _one(watcher, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE id = %s", writer[0])[0]:
+            assert time.monotonic() < deadline, "the killed server's session never ended"
+            time.sleep(0.05)
+    finally:
+        release.set()
+        first.kill()
+        holder.close()
+    for table in (target, landing):
+        assert _one(watcher, f"SELECT COUNT(*) FROM {table}")[0] == 2 * BATCH
+    assert _one(watcher, f"SELECT COUNT(*), SUM(accepted) FROM {checkpoints}") == (2, 2 * BATCH)
+
+    with ServerProcess(tmp_path, catalog_url, warehouse_url) as second:
+        deadline = time.monotonic() + 30
+        while (runs := gql(second, RUNS, {"id": "events"})["ingestionRuns"])[0]["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the killed run was never reconciled"
+            time.sleep(0.1)
+        assert (runs[0]["status"], runs[0]["accepted"], runs[0]["duplicates"]) == ("INTERRUPTED", 2 * BATCH, 0)
+        # The resend is exactly-once: the two committed batches are duplicates, the third lands.
+        resent = httpx.post(second.url + "/ingest/events", content=b"".join(line(i) for i in range(3 * BATCH)),
+                            headers={"Authorization": f"Bearer {token()}",
+                                     "Content-Type": "application/x-ndjson"}, timeout=120).json()
+        assert (resent["accepted"], resent["duplicates"], resent["quarantined"]) == (BATCH, 2 * BATCH, 0)
+        assert _one(watcher, f"SELECT COUNT(*) FROM {target}")[0] == 3 * BATCH
+    watcher.close()

@@ -43,6 +43,36 @@ def need_mysql() -> str:
     return MYSQL_URL
 
 
+def create_mysql_database(prefix: str) -> str:
+    """A fresh MySQL/MariaDB database; its URL names the PyMySQL driver (SQLAlchemy's default
+    MySQL driver is not installed), which the gateway takes as it is."""
+    import pymysql
+
+    base = make_url(need_mysql())
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = pymysql.connect(host=base.host or "127.0.0.1", port=base.port or 3306, user=base.username or "root",
+                           password=base.password or "", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}`")
+    finally:
+        conn.close()
+    return base.set(drivername="mysql+pymysql", database=name).render_as_string(hide_password=False)
+
+
+def drop_mysql_database(url: str) -> None:
+    import pymysql
+
+    parsed = make_url(url)
+    conn = pymysql.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 3306,
+                           user=parsed.username or "root", password=parsed.password or "", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{parsed.database}`")
+    finally:
+        conn.close()
+
+
 def database_url(base: str, name: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 

@@ -74,6 +74,12 @@ class LiveWarehouse:
     # it accepts NOT NULL in CREATE TABLE and drops it, as SHOW CREATE TABLE shows).
     constraints: bool = True
     setup: Sequence[str] = SETUP  # the fixture schema in the engine's own spelling
+    quote_char: str = '"'  # how ``direct`` SQL quotes an identifier
+
+    def quoted(self, physical_name: str) -> str:
+        """``schema.table`` or ``table``, quoted for :attr:`direct`."""
+        q = self.quote_char
+        return ".".join(f"{q}{part}{q}" for part in physical_name.split("."))
 
     def drop(self) -> None:
         for step in reversed(self.cleanup):
@@ -276,7 +282,7 @@ def _mysql(_tmp: Path) -> LiveWarehouse:
         .render_as_string(hide_password=False)
     return LiveWarehouse("mysql", url, admin, direct, down=down, load=load, running=running,
                          back=lambda: on_server(f"ALTER USER '{user}'@'%' ACCOUNT UNLOCK"),
-                         unreachable="mysql://root@127.0.0.1:1/none", query_url=query_url,
+                         unreachable="mysql://root@127.0.0.1:1/none", query_url=query_url, quote_char="`",
                          cleanup=[lambda: on_server(f"DROP USER IF EXISTS '{user}'@'%'"),
                                   lambda: on_server(f"DROP DATABASE IF EXISTS `{name}`")])
 

@@ -21,22 +21,34 @@ server's ``max_statement_time``: the server counts the time it waits for a slow 
 a slow reader is not a slow query. A stream stopped before its last row has its query killed and
 its connection closed: an unbuffered cursor would otherwise read the rest of the result, and the
 connection cannot serve anyone until it has.
+
+Ingestion writes through the admin URL on connections of its own (never the read pool): a
+session in ``ANSI_QUOTES`` (the writer's SQL quotes identifiers with double quotes on every
+engine) and strict mode (a value that does not fit fails instead of being cut), without
+SQLAlchemy's ``FOUND_ROWS`` flag, so a row that an upsert leaves as it was counts 0, not 1.
+Gateway-managed tables carry the name prefix (``spyne_shadow__t__v1``, ``spyne_ingest__landing``)
+in the configured database: a database per space would be shared by every warehouse database on
+the server and need server-wide CREATE rights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pymysql.cursors
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from gateway.errors import WarehouseError
-from gateway.warehouse.contract import Capabilities, Capability
+from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable
 from gateway.warehouse.engine import SqlWarehouse
+from gateway.warehouse.naming import is_shadow_space
 from gateway.warehouse.stream import StreamColumn, StreamHooks, close_quietly
 from gateway.warehouse.stream_kinds import mysql_columns
 
@@ -44,19 +56,31 @@ CONNECT_TIMEOUT_S = 5
 
 CAPABILITIES = Capabilities(
     engine="mysql", dialect="mysql", install_extra="mysql",
-    supported=frozenset(Capability) - {Capability.INGESTION},
+    supported=frozenset(Capability),
     notes={Capability.READ_ONLY: "START TRANSACTION READ ONLY; a SELECT-only user (query URL)",
            Capability.STATEMENT_TIMEOUT: "max_statement_time (MariaDB) / max_execution_time (MySQL)",
            Capability.CANCEL: "watchdog: KILL QUERY from a second connection",
            Capability.ESTIMATE: "EXPLAIN: rows × filtered over the join",
            Capability.STREAMED_READS: "unbuffered SSCursor; types from the field packets; KILL QUERY and "
-                                      "the connection closed when stopped early"},
+                                      "the connection closed when stopped early",
+           Capability.INGESTION: "ON DUPLICATE KEY UPDATE, <=>; shadow tables by name prefix"},
 )
+# The writer's session: identifiers in double quotes, strict about every value, on top of
+# whatever else the server's mode says.
+WRITER_SESSION = ("SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
+                  "'ANSI_QUOTES', 'STRICT_ALL_TABLES')")
+FOUND_ROWS = 2  # pymysql.constants.CLIENT.FOUND_ROWS
 
 
 class MySqlWarehouse(SqlWarehouse):
     capabilities = CAPABILITIES
     timeout_messages = ("interrupted", "max_statement_time", "maximum statement execution time")
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self._writer: Engine | None = None  # made at the first write
+        self._variant: str | None = None
+        self._writer_lock = threading.Lock()
+        super().__init__(url, **options)
 
     def _driver_url(self, url: URL) -> URL:
         if url.drivername in {"mysql", "mariadb"}:
@@ -80,6 +104,52 @@ class MySqlWarehouse(SqlWarehouse):
     def dispose(self) -> None:
         super().dispose()
         self._killer.dispose()
+        if self._writer is not None:
+            self._writer.dispose()
+
+    def _writer_engine(self) -> Engine:
+        with self._writer_lock:
+            if self._writer is None:
+                writer = create_engine(self._url, pool_pre_ping=True, pool_recycle=3600,
+                                       connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
+                                                     "init_command": WRITER_SESSION})
+
+                @event.listens_for(writer, "do_connect")
+                def _changed_rows(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+                    params["client_flag"] = int(params.get("client_flag", 0)) & ~FOUND_ROWS
+
+                self._writer = writer
+            return self._writer
+
+    @contextlib.contextmanager
+    def write_connection(self, *, exclusive: bool = True) -> Iterator[Any]:
+        self.require(Capability.INGESTION)
+        proxy = self._writer_engine().raw_connection()
+        try:
+            yield proxy.driver_connection
+        finally:
+            proxy.close()
+
+    def ingest_variant(self) -> str:
+        """``mariadb`` or ``mysql``, as the server answers (either URL scheme may reach either)."""
+        if self._variant is None:
+            engine = self._writer_engine()
+            with engine.connect():  # the dialect learns the server on its first connection
+                pass
+            self._variant = "mariadb" if engine.dialect.is_mariadb else "mysql"  # type: ignore[attr-defined]
+        return self._variant
+
+    def _introspect(self, physical_name: str) -> IntrospectedTable:
+        found = super()._introspect(physical_name)
+        if not is_shadow_space(physical_name):
+            return found
+        # A gateway-managed table holds a contract's TIMESTAMP (an instant) as DATETIME(6) in UTC,
+        # and a text key column as a VARCHAR sized to the index (ingest_dialect): reported as what
+        # they hold, so refreshing an ingested table finds the columns its contract declared.
+        managed = {"DATETIME": "TIMESTAMP", "VARCHAR": "TEXT"}
+        columns = tuple(dataclasses.replace(c, type=managed.get(c.type.split("(")[0], c.type))
+                        for c in found.columns)
+        return dataclasses.replace(found, columns=columns)
 
     def _begin_read(self, conn: Connection, timeout_ms: int) -> None:
         if conn.dialect.is_mariadb:  # type: ignore[attr-defined]
