@@ -11,7 +11,8 @@ that loop does:
 - a scalar (or a nullable one) is taken as it is, a list of scalars is copied (graphql-core
   hands every request that omits it the same default list), as strawberry does;
 - anything else (enums, nested inputs, GlobalIDs, lists of those) goes through strawberry's
-  own conversion, ``InputContext.convert``.
+  own conversion, ``InputContext.convert``, unless it is null, unset or an empty list, which
+  strawberry returns as null, unset and a new empty list whatever the type.
 
 Types with a ``Maybe`` field keep strawberry's loop: its null check for ``Maybe`` skips types
 that set ``from_input``.
@@ -59,6 +60,10 @@ def _converter(type_: StrawberryType | type, scalars: Mapping[object, Any]) -> C
         return _copied_list
 
     def converted(value: Any, context: InputContext, name: str) -> Any:
+        if value is None or value is UNSET:
+            return value  # strawberry's answer for either, whatever the type (no Maybe here)
+        if isinstance(listed, StrawberryList) and not value:
+            return []  # an empty list of anything: a new empty list, as strawberry builds it
         return context.convert(value, type_, name)
 
     return converted
