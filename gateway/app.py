@@ -281,6 +281,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         await services.deps.uow.dispose()
 
     routes = [
+        # First: the router tries routes in order, and nearly every request is this one. Every
+        # method reaches the view, so that a PUT is refused in JSON (405) like the rest.
+        Route("/graphql", graphql_app),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         metrics_route(lambda authorization, request_id: authenticate(services, authorization, request_id),
@@ -289,8 +292,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                          dashboard_config(settings)).routes(),
         graphiql_mount(),
         *WorkbenchRoutes(workbench_config(settings)).routes(),
-        # Every method reaches the view, so that a PUT is refused in JSON (405) like the rest.
-        Route("/graphql", graphql_app),
         Route("/ingest/{contract_id}", ingest_endpoint(services, authenticate), methods=["POST"]),
         Route("/previews/{preview_id}/result", download_endpoint(services, authenticate), methods=["POST"]),
     ]

@@ -62,6 +62,21 @@ async def test_a_cached_token_fails_as_expired_exactly_when_it_would_uncached() 
     assert cached(v) == 0
 
 
+async def test_a_hit_within_the_second_its_claims_last_passed_ends_with_that_second() -> None:
+    clock = Clock()
+    v = verifier(clock)
+    token = mint_dev_token(SECRET, "a@example.com", "VIEWER", 60, now=T0)  # exp = T0 + 60
+    await v.verify(token)
+    clock.now = T0 + 60 + LEEWAY - 0.9  # the last whole second in which it is valid
+    assert (await v.verify(token)).email == "a@example.com"
+    clock.now = T0 + 60 + LEEWAY - 0.01  # the same second: the same outcome
+    assert (await v.verify(token)).email == "a@example.com"
+    clock.now = T0 + 60 + LEEWAY  # the next one: checked again, and expired
+    assert await reason(v, token) == "expired"
+    clock.now = T0 + 60 + LEEWAY - 0.5  # a clock moved back is no shortcut either
+    assert (await v.verify(token)).email == "a@example.com"
+
+
 async def test_entries_end_after_the_cache_lifetime_and_are_verified_afresh() -> None:
     clock = Clock()
     v = verifier(clock, cache_seconds=300)

@@ -146,12 +146,17 @@ class TokenVerifier:
         digest = hashlib.sha256(token.encode()).digest()
         hit = self._cache.get(digest, now)
         if hit is not None:
-            verified, claims = hit
-            try:
-                self._check_claims(claims)
-            except AuthFailure:
-                self._cache.forget(digest)
-                raise
+            verified, claims, passed_at = hit
+            # The checks depend on the claims and on the whole second of `now` only (the lifetime
+            # on `now` itself, and a later `now` only shortens it): passed at an earlier reading
+            # within this second, they pass now. One check per token per second, not per request.
+            if not (passed_at <= now and int(passed_at) == int(now)):
+                try:
+                    self._check_claims(claims, now)
+                except AuthFailure:
+                    self._cache.forget(digest)
+                    raise
+                self._cache.passed(digest, now)
             return verified
         header = read_header(token)
         alg = header["alg"]
@@ -159,7 +164,8 @@ class TokenVerifier:
             raise AuthFailure("bad_algorithm")  # "none", HS* in OIDC mode, RS*/ES* in dev mode
         key = await self._key(header.get("kid"), alg)
         claims = self._decode(token, key, alg)
-        self._check_claims(claims)
+        checked_at = self._clock()  # after the key, which may have been fetched meanwhile
+        self._check_claims(claims, checked_at)
         subject = claims["sub"]
         email = claims.get("email")
         role = claims.get(self._role_claim)
@@ -170,6 +176,7 @@ class TokenVerifier:
             role_claim=role if isinstance(role, str) else None,
         )
         self._cache.put(digest, verified, claims, now)
+        self._cache.passed(digest, checked_at)
         return verified
 
     async def _key(self, kid: str | None, alg: str) -> OctKey | RSAKey | ECKey:
@@ -205,9 +212,9 @@ class TokenVerifier:
         except (JoseError, ValueError, TypeError, RecursionError) as error:
             raise AuthFailure("malformed") from error
 
-    def _check_claims(self, claims: dict[str, Any]) -> None:
+    def _check_claims(self, claims: dict[str, Any], now: float) -> None:
         registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(self._clock()),
+            now=int(now),
             leeway=self._leeway,
             exp={"essential": True},
             sub={"essential": True},
@@ -229,9 +236,9 @@ class TokenVerifier:
             raise AuthFailure("malformed") from error
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise AuthFailure("malformed")
-        self._check_lifetime(claims)
+        self._check_lifetime(claims, now)
 
-    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+    def _check_lifetime(self, claims: Mapping[str, Any], now: float) -> None:
         """A token may not declare a lifetime past the maximum: ``exp - iat``, else ``exp - now``.
 
         Without this a token with ``exp: 1e308`` (or a dev token minted for a year) is a
@@ -240,7 +247,7 @@ class TokenVerifier:
         expires, issued = claims["exp"], claims.get("iat")
         if not _is_numeric_date(expires):
             raise AuthFailure("malformed")
-        start = issued if _is_numeric_date(issued) else self._clock()
+        start = issued if _is_numeric_date(issued) else now
         if expires - start > self._max_lifetime:
             raise AuthFailure("too_long_lived")
 
@@ -250,7 +257,8 @@ class _VerifiedCache:
 
     The digest, not the token, is the key: the cache holds no bearer credential. Entries leave
     after ``seconds`` by the verifier's clock (so a key the issuer withdrew stops being trusted
-    within that time); the ``exp`` claim is checked on every hit by the caller.
+    within that time); the caller checks the time claims on hits, and notes here when they last
+    passed.
     """
 
     def __init__(self, size: int, seconds: float) -> None:
@@ -258,27 +266,33 @@ class _VerifiedCache:
             raise ValueError("cache_size and cache_seconds must not be negative")
         self._size = size
         self._seconds = seconds
-        self._entries: OrderedDict[bytes, tuple[float, VerifiedToken, dict[str, Any]]] = OrderedDict()
+        # digest -> (stored at, token, claims, the clock when its claims last passed)
+        self._entries: OrderedDict[bytes, tuple[float, VerifiedToken, dict[str, Any], float]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, digest: bytes, now: float) -> tuple[VerifiedToken, dict[str, Any]] | None:
+    def get(self, digest: bytes, now: float) -> tuple[VerifiedToken, dict[str, Any], float] | None:
         entry = self._entries.get(digest)
         if entry is None:
             return None
-        stored_at, verified, claims = entry
+        stored_at, verified, claims, passed_at = entry
         # A clock that moved backwards (an injected one) also ends the entry.
         if not stored_at <= now < stored_at + self._seconds:
             del self._entries[digest]
             return None
         self._entries.move_to_end(digest)
-        return verified, claims
+        return verified, claims, passed_at
+
+    def passed(self, digest: bytes, now: float) -> None:
+        entry = self._entries.get(digest)
+        if entry is not None:
+            self._entries[digest] = (*entry[:3], now)
 
     def put(self, digest: bytes, verified: VerifiedToken, claims: dict[str, Any], now: float) -> None:
         if self._size == 0 or self._seconds == 0:
             return
-        self._entries[digest] = (now, verified, claims)
+        self._entries[digest] = (now, verified, claims, now)
         self._entries.move_to_end(digest)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -22,27 +23,62 @@ from gateway.graphql.document_limits import DocumentLimits, check_document
 log = logging.getLogger("spyne.graphql")
 
 
+ValidationKey = tuple[GraphQLSchema, tuple[type[ASTValidationRule], ...]]
+
+
+@dataclass(slots=True)
+class KnownDocument:
+    """A parsed document and what was learned about it, cached together under its text.
+
+    Each finding is worked out the first time a request needs it. Keyed by the text, not by the
+    document: a document node hashes its whole tree, which three caches keyed by it did on every
+    request.
+    """
+
+    node: DocumentNode
+    limit_errors: list[GraphQLError] | None = None
+    validations: dict[ValidationKey, list[GraphQLError]] = field(default_factory=dict)
+    introspection: bool | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class RequestRules:
-    """What every operation goes through, built once per schema (the caches live here)."""
+    """What every operation goes through, built once per schema (the document cache lives here)."""
 
     max_tokens: int
     limits: DocumentLimits
-    parse: Callable[..., DocumentNode]
-    measure: Callable[[DocumentNode, DocumentLimits], list[GraphQLError]]
-    validate: Callable[[GraphQLSchema, DocumentNode, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
+    known: Callable[..., KnownDocument]
     # Which schema the caller sees (None: the full one); it words errors and answers introspection.
     visible: VisibleSchemas | None = None
-    introspects: Callable[[DocumentNode], bool] = is_introspection
 
     @classmethod
     def build(cls, *, max_tokens: int, limits: DocumentLimits, cache_size: int = 512,
               visible: VisibleSchemas | None = None) -> RequestRules:
         # Bounded: a public endpoint must not grow memory with every new query text.
-        return cls(max_tokens=max_tokens, limits=limits, parse=lru_cache(maxsize=cache_size)(parse),
-                   measure=lru_cache(maxsize=cache_size)(check_document),
-                   validate=lru_cache(maxsize=cache_size)(validate_document), visible=visible,
-                   introspects=lru_cache(maxsize=cache_size)(is_introspection))
+        def known(query: str, **options: Any) -> KnownDocument:
+            return KnownDocument(parse(query, **options))
+
+        return cls(max_tokens=max_tokens, limits=limits, known=lru_cache(maxsize=cache_size)(known),
+                   visible=visible)
+
+    def limit_errors(self, document: KnownDocument) -> list[GraphQLError]:
+        if document.limit_errors is None:
+            document.limit_errors = check_document(document.node, self.limits)
+        return document.limit_errors
+
+    @staticmethod
+    def validate(document: KnownDocument, schema: GraphQLSchema,
+                 rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
+        found = document.validations.get((schema, rules))
+        if found is None:
+            found = document.validations[(schema, rules)] = validate_document(schema, document.node, rules)
+        return found
+
+    @staticmethod
+    def introspects(document: KnownDocument) -> bool:
+        if document.introspection is None:
+            document.introspection = is_introspection(document.node)
+        return document.introspection
 
 
 class GatewayRequest(SchemaExtension):
@@ -68,6 +104,7 @@ class GatewayRequest(SchemaExtension):
 
     def __init__(self, rules: RequestRules) -> None:
         self.rules = rules
+        self.document: KnownDocument | None = None  # None: strawberry parsed it (a syntax error)
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -82,31 +119,32 @@ class GatewayRequest(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         with contextlib.suppress(GraphQLError):  # only bad documents take the second parse
-            context.graphql_document = self.rules.parse(context.query, **context.parse_options)
+            self.document = self.rules.known(context.query, **context.parse_options)
+            context.graphql_document = self.document.node
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        assert document is not None
+        document = self.document
+        assert document is not None and context.graphql_document is document.node
         if getattr(context.context, "principal", None) is None:
             context.pre_execution_errors = [unauthenticated_error(context)]
             yield
             return
-        errors = self.rules.measure(document, self.rules.limits)
+        errors = self.rules.limit_errors(document)
         if not errors:
             full = context.schema._schema
             rules = tuple(context.validation_rules)
-            errors = self.rules.validate(full, document, rules)
+            errors = self.rules.validate(document, full, rules)
             if errors and self.rules.visible is not None:
                 visible = await self.rules.visible.for_caller(context.context)
                 if visible is not None:
                     # Worded against what the caller sees; the full schema's words could name a
                     # hidden field ("Did you mean 'quarantine'?").
-                    errors = self.rules.validate(visible, document, rules) or [
+                    errors = self.rules.validate(document, visible, rules) or [
                         GraphQLError(e.message.split(" Did you mean")[0], nodes=e.nodes) for e in errors]
         if not errors and context._provided_operation_name is None:
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            operations = [d for d in document.node.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:
                 # The spec's rule; left alone, strawberry would quietly run the first one (its
                 # `operation_name` falls back to the first operation, hence the provided one).
@@ -119,8 +157,8 @@ class GatewayRequest(SchemaExtension):
         context = self.execution_context
         if context.context.principal is None:  # never reached through validation; kept as a floor
             context.result = GraphQLExecutionResult(data=None, errors=[unauthenticated_error(context)])
-        elif self.rules.visible is not None and context.graphql_document is not None and self.rules.introspects(
-                context.graphql_document):
+        elif self.rules.visible is not None and self.document is not None and self.rules.introspects(
+                self.document):
             visible = await self.rules.visible.for_caller(context.context)
             if visible is not None:
                 await self.rules.visible.introspect(context, visible)

@@ -16,6 +16,7 @@ from gateway.graphql.drift import DriftMutation, DriftQuery
 from gateway.graphql.events import EventsSubscription
 from gateway.graphql.extensions import GatewayRequest, RequestRules
 from gateway.graphql.history import HistoryQuery
+from gateway.graphql.inputs import install_input_builders
 from gateway.graphql.joins import JoinsMutation, JoinsQuery
 from gateway.graphql.language import LanguageQuery
 from gateway.graphql.queries import QueriesMutation, QueriesQuery
@@ -51,7 +52,7 @@ def build_schema(*, limits: DocumentLimits | None = None, max_tokens: int = 5_00
     # (exponential in a document's size); `document_limits` measures the same in one pass.
     rules = RequestRules.build(max_tokens=max_tokens, limits=limits or DocumentLimits(),
                                visible=VisibleSchemas(public))
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -59,3 +60,5 @@ def build_schema(*, limits: DocumentLimits | None = None, max_tokens: int = 5_00
         # One extension, a fresh instance per request (a factory); its caches live in `rules`.
         extensions=[lambda: GatewayRequest(rules)],
     )
+    install_input_builders(schema)
+    return schema

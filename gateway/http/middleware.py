@@ -74,6 +74,16 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The labelled series by (route, status class), made on first use: ``labels()`` costs a
+        # lock and a validation per call, and both label sets are bounded (see the docstring).
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def _series_of(self, route: str, status_class: str) -> tuple[Any, Any]:
+        series = self._series.get((route, status_class))
+        if series is None:
+            series = self._series[(route, status_class)] = (
+                metrics.REQUESTS.labels(route=route, status=status_class), metrics.REQUEST_LATENCY.labels(route=route))
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -94,8 +104,9 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - started
             route = route_label(scope)
             status_class = f"{status // 100}xx" if scope["type"] == "http" else "ws"
-            metrics.REQUESTS.labels(route=route, status=status_class).inc()
-            metrics.REQUEST_LATENCY.labels(route=route).observe(elapsed)
+            count, latency = self._series_of(route, status_class)
+            count.inc()
+            latency.observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %s", scope.get("method", "WS"), route, status or status_class,

@@ -19,9 +19,12 @@ over-large result stops early rather than after it is all in memory.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import decimal
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -271,11 +274,30 @@ def value_size(value: Any) -> int:
     return 8
 
 
+# Exact types whose every value value_size counts as 8 bytes (None counts 4); a column holding
+# only these (or only str) is sized in C, without a Python call per value.
+_FIXED_SIZE: Final = frozenset({type(None), bool, int, float, decimal.Decimal, dt.datetime, dt.date, dt.time,
+                                dt.timedelta, uuid.UUID})
+_TEXT: Final = frozenset({str})
+
+
+def _column_size(column: tuple[Any, ...]) -> int:
+    """``sum(map(value_size, column))``, in C for the usual columns."""
+    kinds = set(map(type, column))
+    if kinds <= _FIXED_SIZE:
+        return 8 * len(column) - 4 * column.count(None)
+    if kinds <= _TEXT:
+        return sum(map(len, column)) + 2 * len(column)
+    return sum(map(value_size, column))
+
+
 def fetch_capped(fetchmany: Callable[[int], Any], max_rows: int,
                  max_bytes: int) -> tuple[list[list[Any]], bool, int]:
     """Rows fetched in batches until the row cap or the byte cap: (rows, truncated, bytes).
 
-    The row that would cross the byte cap is not kept: a truncated result is whole rows.
+    The row that would cross the byte cap is not kept: a truncated result is whole rows. A batch
+    that fits whole under both caps is sized column by column and kept at once; only a batch that
+    crosses a cap is walked row by row to find where.
     """
     rows: list[list[Any]] = []
     size = 0
@@ -283,6 +305,12 @@ def fetch_capped(fetchmany: Callable[[int], Any], max_rows: int,
         batch = fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))
         if not batch:
             return rows, False, size
+        if len(rows) + len(batch) <= max_rows:
+            batch_size = sum(map(_column_size, zip(*batch, strict=True))) + 2 * len(batch)
+            if size + batch_size <= max_bytes:
+                size += batch_size
+                rows.extend(map(list, batch))
+                continue
         for row in batch:
             if len(rows) == max_rows:
                 return rows, True, size
