@@ -67,6 +67,8 @@ from gateway.warehouse.registry import open_warehouse
 from planner.capabilities.bounds import FunctionBounds
 
 log = logging.getLogger("spyne")
+# How long /readyz waits for the warehouse to answer before it says "unreachable".
+READY_PROBE_S = 5.0
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "authenticate", "build_services", "create_app"]
 
 
@@ -246,7 +248,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         except Exception as exc:  # readiness reports, it does not raise
             checks["catalog"] = f"unreachable: {type(exc).__name__}"
         try:
-            await services.deps.warehouse.ping()
+            # Bounded whatever the driver does: a server that accepts and never answers would hold
+            # a driver without a socket timeout (PyHive) for good, and the probe must answer.
+            await asyncio.wait_for(services.deps.warehouse.ping(), READY_PROBE_S)
             checks["warehouse"] = "ok"
         except Exception as exc:
             checks["warehouse"] = f"unreachable: {type(exc).__name__}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pytest
 
 from tests.support.live_gateway import ARROW, LiveGateway, live_gateway
+from tests.support.streams import arrow_batches, settles
 from tests.warehouse.live_adapters import SETUP, LiveWarehouse, live_warehouse
 
 ROWS = 3_000
@@ -77,13 +77,7 @@ def test_the_export_caps_stop_at_a_row_boundary_and_say_so(
         preview = live.preview(ORDERED)
         arrow = live.download(preview, ARROW)
         assert arrow.headers["spyne-max-export-rows"] == "250"
-        reader = pa.ipc.open_stream(arrow.content)
-        batches = []
-        while True:
-            try:
-                batches.append(reader.read_next_batch_with_custom_metadata())
-            except StopIteration:
-                break
+        batches = arrow_batches(arrow.content)
         assert 0 < sum(b.num_rows for b, _ in batches) <= 250
         assert batches[-1][1] is not None and batches[-1][1][b"spyne.truncated"] == b"true"
         as_csv = live.download(preview, "text/csv")
@@ -100,7 +94,7 @@ def test_the_statement_timeout_stops_a_streamed_runaway_query(
         assert response.status_code == 504, response.text
         assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
         assert live.executions()[-1][2:4] == ("FAILED", "TIMEOUT")
-        assert _settles(lambda: warehouse.running() == 0)
+        assert settles(lambda: warehouse.running() == 0)
         again = live.download(live.preview("SELECT COUNT(*) AS c FROM numbers"), "application/x-ndjson")
         assert again.status_code == 200 and json.loads(again.text) == {"c": ROWS}
 
@@ -117,16 +111,7 @@ def test_a_client_that_goes_away_stops_the_query(
             next(response.iter_bytes())  # one chunk of nine million rows, then hang up
         record = live.execution(execution_id, settled=lambda r: r[2] != "STREAMING")
         assert record[2] == "CANCELLED" and 0 < record[4] < ROWS * ROWS
-        assert _settles(lambda: warehouse.running() == 0)  # MySQL: killed, its connection closed
+        assert settles(lambda: warehouse.running() == 0)  # MySQL: killed, its connection closed
         again = live.download(live.preview("SELECT COUNT(*) AS c FROM numbers"), "application/x-ndjson")
         assert again.status_code == 200 and json.loads(again.text) == {"c": ROWS}
 
-
-def _settles(condition: Callable[[], bool], within_s: float = 10) -> bool:
-    """The server's bookkeeping of a killed statement lags a little behind the kill."""
-    deadline = time.monotonic() + within_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True

@@ -19,6 +19,7 @@ from gateway.http.downloads import NotAcceptable, negotiate
 from gateway.warehouse.demo_data import DemoSummary
 from tests.e2e.test_queries_e2e import direct
 from tests.support.live_gateway import ARROW, LiveGateway, live_gateway
+from tests.support.streams import arrow_batches
 
 ORDERS = "SELECT id, customer_id, status, total FROM orders ORDER BY id"
 ORDERS_DIRECT = "SELECT id, customer_id, status, total FROM orders__v2 ORDER BY id"
@@ -108,13 +109,7 @@ def test_the_download_caps_stop_at_a_row_boundary(tmp_path: Path, sqlite_templat
                       max_export_bytes=4_000) as live:
         preview_id = live.preview(ORDERS)
         arrow = live.download(preview_id, ARROW)
-        reader = pa.ipc.open_stream(arrow.content)
-        batches = []
-        while True:
-            try:
-                batches.append(reader.read_next_batch_with_custom_metadata())
-            except StopIteration:
-                break
+        batches = arrow_batches(arrow.content)
         assert sum(b.num_rows for b, _ in batches) <= 250
         assert batches[-1][1] is not None and batches[-1][1][b"spyne.truncated"] == b"true"
         assert arrow.headers["spyne-max-export-rows"] == "250"

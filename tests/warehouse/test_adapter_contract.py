@@ -22,6 +22,7 @@ from gateway.warehouse.contract import Capability, Warehouse
 from gateway.warehouse.registry import open_warehouse
 from gateway.warehouse.stream import StreamCancelled, StreamColumn
 from tests.support.spark import SPARK_MARKS
+from tests.support.streams import settles
 from tests.warehouse.live_adapters import CONTRACT_ENGINES, ENGINES, LiveWarehouse, live_warehouse, read_url
 from tests.warehouse.statements import EVIL_CSV, FENCED, OVERSIZED, ROWS_OF, RUNAWAY, STATE_PROBES
 
@@ -269,20 +270,11 @@ async def test_a_cancelled_stream_stops_its_statement_and_the_pool_serves_again(
         await warehouse.run(stream.close)
     running = live.running
     if running is not None:  # Spark's server cannot be asked; test_spark.py checks it stays responsive
-        assert _settles(lambda: running() == 0)  # nothing of it left on the server (KILL, close)
+        assert settles(lambda: running() == 0)  # nothing of it left on the server (KILL, close)
     for _ in range(POOL_REUSE):
         assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
         assert (await _streamed(warehouse, "SELECT COUNT(*) FROM customers"))[1] == [[(3,)]]
 
-
-def _settles(condition: Callable[[], bool], within_s: float = 10) -> bool:
-    """A server's bookkeeping of a killed statement lags a little behind the kill."""
-    deadline = time.monotonic() + within_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 # --- row and byte caps ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import READY_PROBE_S
 from gateway.warehouse.registry import ADAPTERS, WarehouseConfigError, adapter_for, open_warehouse
 from tests.support.databases import fresh_sqlite_catalog
 from tests.support.harness import start_gateway, stop_gateway
@@ -133,3 +135,25 @@ def test_demo_load_builds_the_demo_in_duckdb(tmp_path: Path) -> None:
         tables = {(s, t) for s, t in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
         assert ("spyne_shadow", "order_events__v1") in tables and ("main", "orders__v2") in tables
         assert conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] > 0  # type: ignore[index]
+
+
+async def test_a_warehouse_that_accepts_and_never_answers_is_503_within_the_probe_bound(
+        sqlite_template: Path, tmp_path: Path) -> None:
+    """A server that takes the connection and says nothing: a driver without a socket timeout
+    (PyHive) would wait on it for good; /readyz answers anyway."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections complete in the backlog and are never accepted
+    try:
+        gw = await start_gateway(fresh_sqlite_catalog(sqlite_template, tmp_path),
+                                 f"hive://spyne@127.0.0.1:{silent.getsockname()[1]}/default")
+        try:
+            started = time.monotonic()
+            ready = await gw.client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["warehouse"] == "unreachable: TimeoutError"
+            assert time.monotonic() - started < READY_PROBE_S + 3
+        finally:
+            await stop_gateway(gw)
+    finally:
+        silent.close()  # resets the waiting connection: the probe's worker thread ends

@@ -36,6 +36,7 @@ from tests.planner.catalogs import TPCH_TABLES, tpch_catalog, tpch_physical, tpc
 from tests.support import spark as spark_support
 from tests.support.databases import fresh_sqlite_catalog
 from tests.support.harness import Gateway, start_gateway, stop_gateway
+from tests.support.streams import arrow_batches
 
 pytestmark = list(spark_support.SPARK_MARKS)
 
@@ -330,13 +331,7 @@ async def test_the_export_row_cap_truncates_a_spark_download_and_says_so(downloa
     response = await _download(download_gateway, "SELECT l_orderkey, l_comment FROM tpch_lineitem",
                                "application/vnd.apache.arrow.stream")
     assert response.status_code == 200 and response.headers["spyne-max-export-rows"] == "1000"
-    reader = pa.ipc.open_stream(response.content)
-    batches = []
-    while True:
-        try:
-            batches.append(reader.read_next_batch_with_custom_metadata())
-        except StopIteration:
-            break
+    batches = arrow_batches(response.content)
     assert sum(b.num_rows for b, _ in batches) == 1_000  # of about 6,000
     assert batches[-1][1] is not None and batches[-1][1][b"spyne.truncated"] == b"true"
 
