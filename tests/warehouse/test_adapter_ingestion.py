@@ -303,8 +303,6 @@ async def test_backfill_from_the_active_version_into_the_next(gw: Gateway, live:
 async def test_refreshing_an_ingested_table_finds_no_drift(gw: Gateway, live: LiveWarehouse) -> None:
     if not _writes(gw):
         pytest.skip("this warehouse does not write (the refusal is tested above)")
-    if live.engine == "duckdb":  # not ingestion's: the refresh asks DuckDBWarehouse for an `engine` it lacks
-        pytest.xfail("refreshSchema on DuckDB answers INTERNAL ('DuckDBWarehouse' object has no attribute 'engine')")
     await gw.ok(EVENTS_CONTRACT, {"input": contract_input()}, role="ENGINEER")
     await _ingest(gw, [event(1), event(2, kind=None)])  # type: ignore[arg-type]
     await gw.ok('mutation { promoteTable(table: "events", version: 1) { table { activeVersion } } }')

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.app import READY_PROBE_S
+from gateway.errors import WarehouseError
 from gateway.warehouse.registry import ADAPTERS, WarehouseConfigError, adapter_for, open_warehouse
 from tests.support.databases import fresh_sqlite_catalog
 from tests.support.harness import start_gateway, stop_gateway
@@ -120,6 +121,24 @@ def test_a_duckdb_file_held_by_another_process_is_a_clear_error(tmp_path: Path) 
     finally:
         holder.kill()
         holder.wait()
+
+
+async def test_duckdb_threads_are_capped_by_the_url_and_a_bad_value_is_refused(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "capped.duckdb"
+    duckdb.connect(str(path)).close()
+    capped = open_warehouse(f"duckdb:///{path}?threads=1")
+    try:
+        result = await capped.execute_read_only("SELECT current_setting('threads') AS t", max_rows=1)
+        assert result.rows == [[1]]
+        # Locked with the rest of the configuration: a query cannot raise it again.
+        with pytest.raises(WarehouseError):
+            await capped.execute_read_only("SET threads = 2", max_rows=1)
+    finally:
+        capped.dispose()
+    with pytest.raises(WarehouseConfigError, match="threads='0'"):
+        open_warehouse(f"duckdb:///{path}?threads=0")
 
 
 def test_demo_load_builds_the_demo_in_duckdb(tmp_path: Path) -> None:

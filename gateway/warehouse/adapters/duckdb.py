@@ -25,6 +25,10 @@ DuckDB lets one process write a file. ``duckdb:///file.duckdb`` opens it read-wr
 works; one gateway process per file: ``spyne serve --workers N`` refuses to start);
 ``duckdb:///file.duckdb?read_only=true`` opens it read-only, so several workers and other
 readers can share it, and ingestion answers ``WAREHOUSE_UNSUPPORTED``.
+
+DuckDB runs a query on as many threads as the host has cores, so one runaway query takes every
+core from the gateway's own process until its deadline. ``?threads=N`` caps that (set before the
+configuration is locked): below the core count where the gateway shares the host.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -55,6 +60,8 @@ from gateway.warehouse.contract import (
 )
 from gateway.warehouse.engine import DEFAULT_MAX_RESULT_BYTES, fetch_capped, value_type
 from gateway.warehouse.errors import TIMEOUT_MESSAGE
+from gateway.warehouse.naming import is_shadow_space
+from gateway.warehouse.registry import WarehouseConfigError
 from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamHooks, described
 from gateway.warehouse.stream_kinds import duckdb_column
 from gateway.warehouse.watchdog import WATCHDOG, Guard
@@ -83,9 +90,12 @@ class DuckDBLocked(WarehouseError):
     """Another process has the DuckDB file open for writing."""
 
 
-def open_duckdb(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+def open_duckdb(path: str, read_only: bool, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, Any] = dict(FENCE_CONFIG)
+    if threads is not None:
+        config["threads"] = threads
     try:
-        return duckdb.connect(path, read_only=read_only, config=dict(FENCE_CONFIG))
+        return duckdb.connect(path, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         holder = _LOCK_HOLDER.search(str(exc))
         if holder is None:
@@ -95,6 +105,16 @@ def open_duckdb(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"The DuckDB file {path} is held by another process (PID {holder.group(2)}): DuckDB lets one "
             "process write a file. Run one gateway process (--workers 1), or open it read-only in "
             "every process with ?read_only=true in SPYNE_WAREHOUSE_URL (no ingestion then).") from exc
+
+
+def _threads(value: Any) -> int | None:
+    """``?threads=N`` of the URL: a whole number of at least 1, or absent (DuckDB's default)."""
+    if value is None:
+        return None
+    text = str(value)
+    if not text.isdigit() or int(text) < 1:
+        raise WarehouseConfigError(f"threads={text!r} in the DuckDB URL must be a whole number of at least 1.")
+    return int(text)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -107,6 +127,7 @@ class DuckDBWarehouse(Warehouse):
         self.path = parsed.database or ":memory:"
         self.read_only = str(parsed.query.get("read_only", "false")).lower() in {"1", "true", "yes"}
         self.capabilities = READ_ONLY_CAPABILITIES if self.read_only else CAPABILITIES
+        self.threads = _threads(parsed.query.get("threads"))
         self.statement_timeout_ms = statement_timeout_ms
         self.max_result_bytes = max_result_bytes
         self._db: duckdb.DuckDBPyConnection | None = None
@@ -130,7 +151,7 @@ class DuckDBWarehouse(Warehouse):
             self._close()
             if current is None and self.path != ":memory:":
                 raise WarehouseError("The DuckDB warehouse file is not there; is the path right?")
-            db = open_duckdb(self.path, self.read_only)
+            db = open_duckdb(self.path, self.read_only, self.threads)
             # Each connection's progress bar off (a per-connection setting), then the lock.
             made = [db.cursor() for _ in range(2 * POOL_SIZE)]
             for conn in (db, *made):
@@ -228,6 +249,12 @@ class DuckDBWarehouse(Warehouse):
             raise
         except duckdb.Error as exc:
             raise self.translate(exc) from exc
+        if is_shadow_space(physical_name):
+            # A gateway-managed table holds a contract's TIMESTAMP (an instant) as TIMESTAMPTZ
+            # (ingest_dialect): reported as the contract declared it, so refreshing an ingested
+            # table finds no drift (PostgreSQL's reflection reads its TIMESTAMPTZ the same way).
+            columns = tuple(replace(c, type="TIMESTAMP") if c.type == "TIMESTAMP WITH TIME ZONE" else c
+                            for c in columns)
         return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
 
     # --- reads --------------------------------------------------------------------------------
