@@ -249,6 +249,25 @@ async def graphql(client: httpx.AsyncClient, bearer: str, query: str, variables:
 # --- figures ---------------------------------------------------------------------------------
 
 
+async def amedian_ms(fn: Callable[[], Awaitable[object]], runs: int, warmup: int | None = None) -> float:
+    """The median of ``runs`` awaited calls of ``fn``, in ms, after a warm-up (a tenth of the runs,
+    at least three, unless given)."""
+    for _ in range(max(3, runs // 10) if warmup is None else warmup):
+        await fn()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await fn()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return _median(times)
+
+
+def _median(values: list[float]) -> float:
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")

@@ -14,18 +14,17 @@ import argparse
 import asyncio
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 # Run as a script, bench/ comes first on sys.path and bench/planner.py would shadow the
 # planner package; the repository root must win.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import amedian_ms
 from gateway.warehouse.column_stats import measure_distinct
 from gateway.warehouse.contract import Warehouse
 from gateway.warehouse.registry import open_warehouse
@@ -71,23 +70,13 @@ def postgres_table(table: str, n: int) -> tuple[str, Callable[[], None]]:
     return url, drop
 
 
-async def median_ms(runs: int, fn: Callable[[], Awaitable[object]]) -> float:
-    await fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 async def measure(engine: str, url: str, table: str, n: int, runs: int) -> None:
     warehouse: Warehouse = open_warehouse(url, statement_timeout_ms=120_000)
     try:
         names = [f"c{k}" for k in range(COLUMNS)]
         found = await measure_distinct(warehouse, table, names, n)
-        floor = await median_ms(runs, lambda: warehouse.introspect(table))
-        took = await median_ms(runs, lambda: measure_distinct(warehouse, table, names, n))
+        floor = await amedian_ms(lambda: warehouse.introspect(table), runs, warmup=1)
+        took = await amedian_ms(lambda: measure_distinct(warehouse, table, names, n), runs, warmup=1)
         exact = {c: min(7 * 3 ** k, n) if k else n for k, c in enumerate(names)}
         worst = max(abs(found.counts[c] - exact[c]) / exact[c] for c in names)
         print(f"{engine:<10} {n:>8,} rows x {COLUMNS}  {found.method:<8} introspect {floor:8.1f} ms   "

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
+from bench._common import amedian_ms
 from gateway.app import build_services, create_app
 from gateway.auth import mint_dev_token
 from gateway.settings import Settings
@@ -95,17 +96,6 @@ def median_ms(fn: Callable[[], Any], runs: int) -> float:
     for _ in range(runs):
         started = time.perf_counter()
         fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
-async def amedian_ms(fn: Callable[[], Any], runs: int) -> float:
-    for _ in range(max(3, runs // 10)):
-        await fn()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
