@@ -26,6 +26,7 @@ import abc
 import asyncio
 import contextlib
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -94,6 +95,16 @@ class ResultSet:
 def split_physical(physical_name: str) -> tuple[str | None, str]:
     schema, _, name = physical_name.rpartition(".")
     return (schema or None), name
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of an embedded warehouse's file, None when it is not there: an adapter
+    notices the file was replaced (``spyne demo load`` renames a new one over it) or removed."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def quote_physical(physical_name: str, quote: Callable[[str], str]) -> str:

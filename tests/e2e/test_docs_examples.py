@@ -13,7 +13,6 @@ contracts, backfills) are validated, not run: their behaviour is tested where it
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shlex
 from collections.abc import Iterator
@@ -25,11 +24,9 @@ from graphql import parse, validate
 from gateway.auth import mint_dev_token
 from gateway.cli import main
 from gateway.graphql.schema import build_schema
-from gateway.services.demo import load_demo_catalog
 from gateway.warehouse.demo_data import DemoSummary
-from tests.support.databases import fresh_sqlite_catalog
-from tests.support.harness import DEV_SECRET, Gateway, start_gateway, stop_gateway
-from tests.support.live import LiveServer
+from tests.support.harness import DEV_SECRET, Gateway
+from tests.support.live import LiveServer, demo_live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -130,18 +127,7 @@ SPYNE_QUERIES = _spyne_query_lines()
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
          demo_warehouse: DemoSummary) -> Iterator[LiveServer]:
-    catalog = fresh_sqlite_catalog(sqlite_template, tmp_path_factory.mktemp("docs"))
-    warehouse = f"sqlite:///{demo_warehouse.path}"
-
-    async def seed() -> None:
-        gw = await start_gateway(catalog, warehouse)
-        await load_demo_catalog(gw.services.deps, demo_warehouse)
-        await stop_gateway(gw)
-
-    asyncio.run(seed())
-    from gateway.settings import Settings
-
-    with LiveServer(Settings(catalog_url=catalog, warehouse_url=warehouse, dev_secret=DEV_SECRET)) as server:
+    with demo_live_server(tmp_path_factory.mktemp("docs"), sqlite_template, demo_warehouse) as server:
         yield server
 
 

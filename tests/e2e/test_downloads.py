@@ -26,13 +26,6 @@ ORDERS_DIRECT = "SELECT id, customer_id, status, total FROM orders__v2 ORDER BY 
 CROSS = "SELECT i.id, o.id AS order_id, o.status FROM order_items i CROSS JOIN orders o"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def warehouse_url(request: pytest.FixtureRequest, demo_warehouse: DemoSummary) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{demo_warehouse.path}"
-    return str(request.getfixturevalue("pg_demo_warehouse"))
-
-
 @pytest.fixture
 def live(tmp_path: Path, sqlite_template: Path, demo_warehouse: DemoSummary,
          warehouse_url: str) -> Iterator[LiveGateway]:

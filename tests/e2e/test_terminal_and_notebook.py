@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -16,11 +15,9 @@ from gateway.auth import mint_dev_token
 from gateway.cli import main
 from gateway.cli_query import run_query
 from gateway.client import SpyneClient, SpyneError
-from gateway.services.demo import load_demo_catalog
 from gateway.warehouse.demo_data import DemoSummary
-from tests.support.databases import fresh_sqlite_catalog
-from tests.support.harness import DEV_SECRET, start_gateway, stop_gateway
-from tests.support.live import LiveServer
+from tests.support.harness import DEV_SECRET
+from tests.support.live import LiveServer, demo_live_server
 
 SQL = "SELECT country, COUNT(*) AS n FROM customers GROUP BY country ORDER BY country"
 DIRECT = "SELECT country, COUNT(*) AS n FROM customers GROUP BY country ORDER BY country"
@@ -28,18 +25,7 @@ DIRECT = "SELECT country, COUNT(*) AS n FROM customers GROUP BY country ORDER BY
 
 @pytest.fixture
 def live(sqlite_template: Path, tmp_path: Path, demo_warehouse: DemoSummary) -> Iterator[LiveServer]:
-    catalog = fresh_sqlite_catalog(sqlite_template, tmp_path)
-    warehouse = f"sqlite:///{demo_warehouse.path}"
-
-    async def seed() -> None:
-        gw = await start_gateway(catalog, warehouse)
-        await load_demo_catalog(gw.services.deps, demo_warehouse)
-        await stop_gateway(gw)
-
-    asyncio.run(seed())
-    from gateway.settings import Settings
-
-    with LiveServer(Settings(catalog_url=catalog, warehouse_url=warehouse, dev_secret=DEV_SECRET)) as server:
+    with demo_live_server(tmp_path, sqlite_template, demo_warehouse) as server:
         yield server
 
 

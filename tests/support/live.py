@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 
 from gateway.app import create_app
+from gateway.services.demo import load_demo_catalog
 from gateway.settings import Settings
+from gateway.warehouse.demo_data import DemoSummary
 
 
 def free_port() -> int:
@@ -42,3 +48,23 @@ class LiveServer:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def demo_live_server(directory: Path, sqlite_template: Path, demo_warehouse: DemoSummary) -> Iterator[LiveServer]:
+    """A live uvicorn gateway on a fresh SQLite catalog with the demo catalog loaded, over the
+    (read-only) demo warehouse: what a newcomer's `make demo` serves."""
+    from tests.support.databases import fresh_sqlite_catalog
+    from tests.support.harness import DEV_SECRET, start_gateway, stop_gateway
+
+    catalog = fresh_sqlite_catalog(sqlite_template, directory)
+    warehouse = f"sqlite:///{demo_warehouse.path}"
+
+    async def seed() -> None:
+        gw = await start_gateway(catalog, warehouse)
+        await load_demo_catalog(gw.services.deps, demo_warehouse)
+        await stop_gateway(gw)
+
+    asyncio.run(seed())
+    with LiveServer(Settings(catalog_url=catalog, warehouse_url=warehouse, dev_secret=DEV_SECRET)) as server:
+        yield server

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import re
 import threading
@@ -55,6 +54,7 @@ from gateway.warehouse.contract import (
     IntrospectedTable,
     ResultSet,
     Warehouse,
+    file_identity,
     quote_physical,
     split_physical,
 )
@@ -144,7 +144,7 @@ class DuckDBWarehouse(Warehouse):
         """Opened at first use (an absent file is a coded error, and the server still starts);
         opened again when the file was replaced (``spyne demo load`` renames a new one over it)
         or removed (then a coded error until it is back)."""
-        current = _file_identity(self.path)
+        current = file_identity(self.path)
         with self._open_lock:
             if self._db is not None and current == self._file:
                 return
@@ -346,10 +346,3 @@ def _execute_one(conn: duckdb.DuckDBPyConnection, sql: str, _timeout_ms: int) ->
     _one_select(conn, sql)
     conn.execute(sql)
 
-
-def _file_identity(path: str) -> tuple[int, int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino

@@ -9,7 +9,6 @@ the watchdog calling ``Connection.interrupt()``; SQLite has no EXPLAIN row estim
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from gateway.errors import GatewayError, WarehouseError
-from gateway.warehouse.contract import Capabilities, Capability
+from gateway.warehouse.contract import Capabilities, Capability, file_identity
 from gateway.warehouse.engine import SqlWarehouse
 
 CAPABILITIES = Capabilities(
@@ -72,11 +71,11 @@ class SqliteWarehouse(SqlWarehouse):
 
         @event.listens_for(engine, "connect")
         def _remember_file(_dbapi_connection: Any, record: Any) -> None:
-            record.info["file"] = _file_identity(database)
+            record.info["file"] = file_identity(database)
 
         @event.listens_for(engine, "checkout")
         def _same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-            if record.info.get("file") != _file_identity(database):
+            if record.info.get("file") != file_identity(database):
                 raise DisconnectionError("the warehouse file was replaced or removed")
 
         return engine
@@ -145,10 +144,3 @@ def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, *_res
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
-
-def _file_identity(path: str) -> tuple[int, int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
