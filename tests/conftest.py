@@ -20,6 +20,7 @@ from tests.support.databases import (
 )
 from tests.support.harness import Gateway, start_gateway, stop_gateway
 from tests.support.pg_warehouse import copy_demo_to_postgres
+from tests.support.spark import one_at_a_time as one_spark_test_at_a_time
 from tests.support.spark import server_url as spark_server_url
 
 BACKENDS = ["sqlite", "postgres"]
@@ -48,6 +49,15 @@ def catalog_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path:
     url: str = request.getfixturevalue("pg_catalog_database")
     reset_pg_catalog(url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _spark_tests_one_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("spark") is None:
+        yield
+        return
+    with one_spark_test_at_a_time():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ Runs when ``SPYNE_TEST_SPARK=1`` (a local server from the pyspark package, see
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +21,24 @@ REQUIRE_SPARK = os.environ.get("SPYNE_REQUIRE_SPARK") == "1"
 
 # Every Spark test: on one xdist worker (`--dist loadgroup`), so one server serves them all.
 SPARK_MARKS = (pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark"))
+
+
+@contextlib.contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """Hold the checkout's Spark test lock: one Spark test at a time, whichever worker runs it.
+
+    ``--dist loadgroup`` already keeps them on one worker; this holds when it does not (pytest 9.2
+    made xdist drop its groups silently, pytest-dev/pytest-xdist#1386), so two tests never race on
+    the shared table or queue behind each other's runaway on the one server."""
+    from tests.support.spark_server import STATE
+
+    STATE.mkdir(parents=True, exist_ok=True)
+    with (STATE / "tests.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def need_spark() -> None:
