@@ -9,7 +9,7 @@ Column types: the warehouse's where the adapter reports them (PostgreSQL), else 
 the values of the first batch (SQLite types per value); a column with no value in the first batch
 is text. Arrow keeps types (integers, exact decimals, dates, timestamps with their time zone as
 UTC instants, NULLs); CSV and NDJSON carry values as ``executeQuery``'s JSON does (ISO 8601 dates
-and times, decimals exact, bytes base64).
+and times, decimals exact, bytes base64), except that CSV writes a decimal as its exact text.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from gateway.errors import WarehouseError
-from gateway.services.query_codec import json_rows, json_value
+from gateway.services.query_codec import csv_rows, json_rows, json_value
 from gateway.warehouse.stream import StreamColumn
 
 ARROW = "application/vnd.apache.arrow.stream"
@@ -74,7 +74,7 @@ class CsvEncoder:
         return self._write([self._names])
 
     def encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
-        return self._write(_text_rows(rows))
+        return self._write(csv_rows(rows if isinstance(rows, list) else list(rows)))  # type: ignore[arg-type]
 
     def footer(self, truncated: bool) -> bytes:
         return b""

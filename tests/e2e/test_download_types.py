@@ -78,6 +78,7 @@ def test_postgres_types_round_trip_as_arrow(pg_probe: str, tmp_path: Path, sqlit
 
         as_csv = list(csv.reader(io.StringIO(live.download(preview, "text/csv").text)))
         assert as_csv[1][10] == TEXT and as_csv[2][1:] == [""] * 11 and as_csv[1][4] == "12345678901234.123456"
+        assert as_csv[3][4] == "-0.000001"  # a NUMERIC's exact text, never the float's "-1e-06"
         lines = [json.loads(line) for line in live.download(preview, "application/x-ndjson").text.splitlines()]
         assert lines[0]["label"] == TEXT and lines[0]["at"] == "2024-03-10T17:30:15.123456+00:00"
         assert lines[1]["flag"] is None and lines[0]["big"] == 9_223_372_036_854_775_807
