@@ -25,6 +25,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from sqlalchemy import Engine
 from gateway.errors import WarehouseUnsupported
 from gateway.records import ColumnInfo, ForeignKeyInfo
 from gateway.warehouse.errors import WarehouseErrors
+from gateway.warehouse.ingest_dialect import ingest_dialect
+from gateway.warehouse.naming import is_shadow_space
 from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream
 
 T = TypeVar("T")
@@ -136,6 +139,16 @@ class Warehouse(abc.ABC):
         """Which row of ``gateway.warehouse.ingest_dialect.DIALECTS`` spells this warehouse's
         writes: its backend, unless the server behind one URL scheme differs (MySQL/MariaDB)."""
         return self.backend
+
+    def as_declared(self, found: IntrospectedTable) -> IntrospectedTable:
+        """A gateway-managed table with its columns typed as its contract declared them (what
+        ``ingest_dialect`` made each one, read back), so refreshing an ingested table finds no drift;
+        any other table as the engine reports it."""
+        if not (is_shadow_space(found.physical_name) and self.capabilities.has(Capability.INGESTION)):
+            return found
+        declared = ingest_dialect(self.capabilities.engine, self.ingest_variant()).declared_type
+        return dataclasses.replace(found, columns=tuple(dataclasses.replace(c, type=declared(c.type))
+                                                          for c in found.columns))
 
     async def run(self, fn: Callable[[], T]) -> T:
         """``fn`` in a worker thread; a driver's exception comes out as WAREHOUSE_ERROR or TIMEOUT,

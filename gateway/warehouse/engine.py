@@ -172,7 +172,7 @@ class SqlWarehouse(Warehouse):
             raise TableNotFound(missing) from exc
         except (DBAPIError, SQLAlchemyError) as exc:
             raise self.translate(exc) from exc
-        return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
+        return self.as_declared(IntrospectedTable(physical_name, columns, foreign_keys, row_count))
 
     def _row_count(self, conn: Connection, physical_name: str) -> int:
         quoted = quote_physical(physical_name, conn.dialect.identifier_preparer.quote)

@@ -126,6 +126,13 @@ class IngestDialect:
     key_text: str | None = None
     index_bytes: int = 0
     max_identifier: int | None = None  # longest table name; PostgreSQL would cut a longer one silently
+    # The reverse of ``types`` where introspection reads a DDL type back as something else: the
+    # introspected type's name (before any "(") -> the contract type the column was made for.
+    read_back: dict[str, str] = field(default_factory=dict)
+
+    def declared_type(self, introspected: str) -> str:
+        """The contract type of a managed column that introspects as ``introspected``."""
+        return self.read_back.get(introspected.split("(")[0], introspected)
 
     def sql(self, text: str) -> str:
         """Statements are written with ``?`` placeholders."""
@@ -185,7 +192,9 @@ def _mysql(collation: str) -> IngestDialect:
               "time": f"VARCHAR(40) {text}"},
         distinct="NOT ({a} <=> {b})", inline_indexes=True,
         table_options=f" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}", naive_times=True,
-        key_text=f"VARCHAR({{n}}) {text}", index_bytes=3072, max_identifier=64)
+        key_text=f"VARCHAR({{n}}) {text}", index_bytes=3072, max_identifier=64,
+        # A TIMESTAMP is held as DATETIME(6) in UTC, a text key column as a VARCHAR sized to the index.
+        read_back={"DATETIME": "TIMESTAMP", "VARCHAR": "TEXT"})
 
 
 DIALECTS: dict[str, IngestDialect] = {
@@ -206,7 +215,9 @@ DIALECTS: dict[str, IngestDialect] = {
         schemas=True, placeholder="?", real="DOUBLE",
         serial="BIGINT PRIMARY KEY DEFAULT nextval('{sequence}')", sequences=True,
         begin="BEGIN TRANSACTION", statements=True, bulk="unnest", staged_upsert=True,
-        temp_table="CREATE TEMP TABLE {name} ({defs})", temp_drop="DROP TABLE IF EXISTS temp.{name}"),
+        temp_table="CREATE TEMP TABLE {name} ({defs})", temp_drop="DROP TABLE IF EXISTS temp.{name}",
+        # PostgreSQL's reflection reads its TIMESTAMPTZ back as TIMESTAMP already; DuckDB's does not.
+        read_back={"TIMESTAMP WITH TIME ZONE": "TIMESTAMP"}),
     # MySQL 8.0+ (window functions) and MariaDB 10.3+: the same SQL, each server's NO PAD
     # binary collation. A mysql:// URL may reach either; the adapter says which it found.
     "mysql": _mysql("utf8mb4_0900_bin"),

@@ -40,7 +40,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -60,7 +59,6 @@ from gateway.warehouse.contract import (
 )
 from gateway.warehouse.engine import DEFAULT_MAX_RESULT_BYTES, fetch_capped, value_type
 from gateway.warehouse.errors import TIMEOUT_MESSAGE
-from gateway.warehouse.naming import is_shadow_space
 from gateway.warehouse.registry import WarehouseConfigError
 from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamHooks, described
 from gateway.warehouse.stream_kinds import duckdb_column
@@ -249,13 +247,7 @@ class DuckDBWarehouse(Warehouse):
             raise
         except duckdb.Error as exc:
             raise self.translate(exc) from exc
-        if is_shadow_space(physical_name):
-            # A gateway-managed table holds a contract's TIMESTAMP (an instant) as TIMESTAMPTZ
-            # (ingest_dialect): reported as the contract declared it, so refreshing an ingested
-            # table finds no drift (PostgreSQL's reflection reads its TIMESTAMPTZ the same way).
-            columns = tuple(replace(c, type="TIMESTAMP") if c.type == "TIMESTAMP WITH TIME ZONE" else c
-                            for c in columns)
-        return IntrospectedTable(physical_name, columns, foreign_keys, row_count)
+        return self.as_declared(IntrospectedTable(physical_name, columns, foreign_keys, row_count))
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -34,7 +34,6 @@ the server and need server-wide CREATE rights.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -46,9 +45,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from gateway.errors import WarehouseError
-from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable
+from gateway.warehouse.contract import Capabilities, Capability
 from gateway.warehouse.engine import SqlWarehouse
-from gateway.warehouse.naming import is_shadow_space
 from gateway.warehouse.stream import StreamColumn, StreamHooks, close_quietly
 from gateway.warehouse.stream_kinds import mysql_columns
 
@@ -138,18 +136,6 @@ class MySqlWarehouse(SqlWarehouse):
                 pass
             self._variant = "mariadb" if engine.dialect.is_mariadb else "mysql"  # type: ignore[attr-defined]
         return self._variant
-
-    def _introspect(self, physical_name: str) -> IntrospectedTable:
-        found = super()._introspect(physical_name)
-        if not is_shadow_space(physical_name):
-            return found
-        # A gateway-managed table holds a contract's TIMESTAMP (an instant) as DATETIME(6) in UTC,
-        # and a text key column as a VARCHAR sized to the index (ingest_dialect): reported as what
-        # they hold, so refreshing an ingested table finds the columns its contract declared.
-        managed = {"DATETIME": "TIMESTAMP", "VARCHAR": "TEXT"}
-        columns = tuple(dataclasses.replace(c, type=managed.get(c.type.split("(")[0], c.type))
-                        for c in found.columns)
-        return dataclasses.replace(found, columns=columns)
 
     def _begin_read(self, conn: Connection, timeout_ms: int) -> None:
         if conn.dialect.is_mariadb:  # type: ignore[attr-defined]
