@@ -44,8 +44,9 @@ DUCKDB_KINDS: dict[str, str] = {
     "timestamp with time zone": "TIMESTAMPTZ", "interval": "INTERVAL", "uuid": "UUID", "blob": "BINARY",
     "list": "JSON", "array": "JSON", "struct": "JSON", "map": "JSON",
 }
-# Integers past int64, as exact decimals of (precision, scale).
-DUCKDB_WIDE_INTEGERS: dict[str, tuple[int, int]] = {"ubigint": (20, 0), "hugeint": (38, 0), "uhugeint": (39, 0)}
+# Integers past int64, as exact decimals of (precision, scale): as many digits as the type's
+# extremes have (HUGEINT's reach 39, one more than decimal128 holds, so it is a decimal256).
+DUCKDB_WIDE_INTEGERS: dict[str, tuple[int, int]] = {"ubigint": (20, 0), "hugeint": (39, 0), "uhugeint": (39, 0)}
 
 
 def duckdb_column(name: str, entry: Any) -> StreamColumn:

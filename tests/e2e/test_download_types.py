@@ -130,14 +130,14 @@ PROBES: dict[str, Probe] = {
         ("CREATE TABLE probe (id INTEGER PRIMARY KEY, big BIGINT, small SMALLINT, huge HUGEINT, "
          "amount DECIMAL(20, 6), ratio DOUBLE, flag BOOLEAN, day DATE, stamp TIMESTAMPTZ, local_stamp TIMESTAMP, "
          "label VARCHAR)",
-         "INSERT INTO probe VALUES (1, 9223372036854775807, -32768, 99999999999999999999999999999999999999, "
+         "INSERT INTO probe VALUES (1, 9223372036854775807, -32768, 170141183460469231731687303715884105727, "
          f"12345678901234.123456, 1e-300, true, '0001-01-01', '2024-03-10 09:30:15.123456-08', "
          f"'2024-12-31 23:59:59', {LITERAL})",
          "INSERT INTO probe (id) VALUES (2)"),
-        [("id", "int32"), ("big", "int64"), ("small", "int16"), ("huge", "decimal128(38, 0)"),
+        [("id", "int32"), ("big", "int64"), ("small", "int16"), ("huge", "decimal256(39, 0)"),
          ("amount", "decimal128(20, 6)"), ("ratio", "double"), ("flag", "bool"), ("day", "date32[day]"),
          ("stamp", "timestamp[us, tz=UTC]"), ("local_stamp", "timestamp[us]"), ("label", "string")],
-        {"id": 1, "big": 9_223_372_036_854_775_807, "small": -32_768, "huge": Decimal("9" * 38),
+        {"id": 1, "big": 9_223_372_036_854_775_807, "small": -32_768, "huge": Decimal(2**127 - 1),  # HUGEINT's largest: 39 digits
          "amount": Decimal("12345678901234.123456"), "ratio": 1e-300, "flag": True, "day": dt.date(1, 1, 1),
          "stamp": AT.astimezone(UTC), "local_stamp": dt.datetime(2024, 12, 31, 23, 59, 59), "label": WORDS},
         "12345678901234.123456"),
