@@ -8,7 +8,6 @@ Runs when ``SPYNE_TEST_SPARK=1`` (a local server from the pyspark package, see
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -30,15 +29,10 @@ def one_at_a_time() -> Iterator[None]:
     ``--dist loadgroup`` already keeps them on one worker; this holds when it does not (pytest 9.2
     made xdist drop its groups silently, pytest-dev/pytest-xdist#1386), so two tests never race on
     the shared table or queue behind each other's runaway on the one server."""
-    from tests.support.spark_server import STATE
+    from tests.support.spark_server import locked
 
-    STATE.mkdir(parents=True, exist_ok=True)
-    with (STATE / "tests.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with locked("tests.lock"):
+        yield
 
 
 def need_spark() -> None:

@@ -71,9 +71,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _locked() -> Iterator[None]:
+def locked(name: str = "lock") -> Iterator[None]:
+    """Hold the checkout's file lock ``name`` (exclusive across processes): ``lock`` serialises
+    starts and stops, ``tests.lock`` the Spark tests (tests.support.spark.one_at_a_time)."""
     STATE.mkdir(parents=True, exist_ok=True)
-    with (STATE / "lock").open("w") as lock:
+    with (STATE / name).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -113,7 +115,7 @@ def command(port: int) -> list[str]:
 
 def start() -> Server:
     """Start a server in the background (or return the one already running); does not wait."""
-    with _locked():
+    with locked():
         running = recorded()
         if running is not None:
             return running
@@ -169,7 +171,7 @@ def wait(server: Server, timeout_s: float = START_TIMEOUT_S) -> Server:
 
 def stop() -> bool:
     """Stop the recorded server (its whole process group); True when one was running."""
-    with _locked():
+    with locked():
         server = recorded()
         (STATE / "server.json").unlink(missing_ok=True)
         if server is None:
