@@ -10,6 +10,7 @@ from planner.capabilities import profile
 from planner.capabilities.bounds import check_bounds
 from planner.catalog import Catalog
 from planner.columns import check_columns
+from planner.copying import copy_tree
 from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
 from planner.explain import assumptions, group_basis
@@ -55,8 +56,9 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     resolution = resolve(tree, catalog, options)
     # The warehouse SQL is rewritten from a pristine copy of the checked tree; the original is
     # read for the preview and generated in the analyst's dialect, and generators may rewrite
-    # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes.
-    warehouse_tree = tree.copy()
+    # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes. copy_tree
+    # is sqlglot's copy without deep-copying every node's positions.
+    warehouse_tree, _ = copy_tree(tree)
     analysis = analyse(tree, resolution, catalog)
     unknown = check_columns(analysis.scopes)
     if unknown:
