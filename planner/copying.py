@@ -72,3 +72,8 @@ def copy_tree(tree: E) -> tuple[E, Pairs]:
 def copy_of(pairs: Pairs, node: E) -> E:
     """The copy of ``node`` (a copy has its original's class)."""
     return pairs[id(node)]  # type: ignore[return-value]
+
+
+def copy_node(node: E) -> E:
+    """A copy of ``node`` and everything under it: ``node.copy()``, positions copied as above."""
+    return copy_tree(node)[0]
