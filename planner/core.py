@@ -1,4 +1,4 @@
-"""plan(): parse, check, resolve, analyse, guard, rewrite — one pass each over one tree, no copies."""
+"""plan(): parse, check, resolve, analyse, guard, rewrite — one pass each; the rewrite works on one copy."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from planner.capabilities import profile
 from planner.capabilities.bounds import check_bounds
 from planner.catalog import Catalog
 from planner.columns import check_columns
+from planner.copying import copy_tree
 from planner.errors import InvalidSQL, PlannerError, WarehouseUnsupported
 from planner.estimate import estimate
 from planner.explain import assumptions, group_basis
@@ -20,7 +21,7 @@ from planner.locate import locate
 from planner.model import ANALYST_DIALECTS, WAREHOUSE_DIALECTS, JoinUse, Plan, PlanOptions, TableUse
 from planner.output import output_columns
 from planner.parse import parse
-from planner.resolve import Resolution, resolve
+from planner.resolve import Resolution, carried_over, resolve
 from planner.rewrite import rewrite
 from planner.rules.context import RewriteContext
 from planner.rules.derived_columns import GENERATOR_WITHOUT_COLUMN_LISTS, name_columns_inside
@@ -55,8 +56,11 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
     resolution = resolve(tree, catalog, options)
     # The warehouse SQL is rewritten from a pristine copy of the checked tree; the original is
     # read for the preview and generated in the analyst's dialect, and generators may rewrite
-    # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes.
-    warehouse_tree = tree.copy()
+    # what they print (T-SQL turns LIMIT into TOP), so the two must not share nodes. copy_tree
+    # is sqlglot's copy without deep-copying every node's positions; the copy's table bindings
+    # are the original's, carried over node for node rather than resolved a second time.
+    warehouse_tree, pairs = copy_tree(tree)
+    warehouse_resolution = carried_over(resolution, pairs)
     analysis = analyse(tree, resolution, catalog)
     unknown = check_columns(analysis.scopes)
     if unknown:
@@ -75,7 +79,7 @@ def _plan(sql: str, catalog: Catalog, options: PlanOptions) -> Plan:
         name_columns_inside(tree, resolution, dialect)  # the generator cannot write `AS t(a, b)`
     analyst_sql = query_sql(tree, dialect)
     check_bounds(tree, options.function_bounds)
-    ctx = RewriteContext(resolve(warehouse_tree, catalog, options), options)
+    ctx = RewriteContext(warehouse_resolution, options)
     warehouse_sql = rewrite(warehouse_tree, ctx)
     cap = options.max_rows
     bound = cap if analyst_limit is None else min(analyst_limit, cap)

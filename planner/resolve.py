@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from planner.catalog import DEPRECATED, Catalog, TableVersion, resolved, visible_names, visible_versions
+from planner.copying import Pairs, copy_of
 from planner.errors import NotAQuery, TableNotFound, TableNotQueryable
 from planner.model import Pin, PlanOptions
 from planner.nearest import nearest
@@ -63,6 +64,15 @@ def resolve(tree: exp.Expr, catalog: Catalog, options: PlanOptions) -> Resolutio
         tables.append(bound)
         by_node[id(node)] = bound
     return Resolution(tables=tuple(tables), by_node=by_node, cte_refs=cte_refs)
+
+
+def carried_over(resolution: Resolution, pairs: Pairs) -> Resolution:
+    """The same bindings on a copy of the tree (``pairs`` from :func:`planner.copying.copy_tree`):
+    what resolving the copy again would find, without walking it or asking the catalog again."""
+    tables = tuple(Resolved(node=copy_of(pairs, b.node), version=b.version, pinned=b.pinned)
+                   for b in resolution.tables)
+    cte_refs = {id(pairs[node]): copy_of(pairs, cte) for node, cte in resolution.cte_refs.items()}
+    return Resolution(tables=tables, by_node={id(b.node): b for b in tables}, cte_refs=cte_refs)
 
 
 def _pins(pins: tuple[Pin, ...]) -> dict[str, int]:

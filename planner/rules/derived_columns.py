@@ -40,6 +40,8 @@ def derived_columns(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
 
 def name_columns_inside(tree: exp.Expr, resolution: Resolution, dialect: str) -> exp.Expr:
     """Every column alias list of the tree written as select aliases (the meaning is unchanged)."""
+    if not any(alias.columns for alias in tree.find_all(exp.TableAlias)):
+        return tree  # the usual case, found in one walk instead of one per kind of FROM item
     push_column_aliases(tree, dialect)
     for table in list(tree.find_all(exp.Table)):
         alias = table.args.get("alias")

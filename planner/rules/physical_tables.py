@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from planner.copying import copy_node
 from planner.errors import InvalidSQL
 from planner.rules.context import RewriteContext
 
@@ -16,15 +17,23 @@ from planner.rules.context import RewriteContext
 def physical_tables(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     # Defence in depth: every table node must be one resolution bound (or a CTE reference).
     # Should a generator pass ever have replaced a node, refuse rather than emit a logical name.
+    # One walk finds the tables and the CTEs; renaming CTEs adds neither.
+    tables: list[exp.Table] = []
+    ctes: list[exp.CTE] = []
+    for found in tree.find_all(exp.Table, exp.CTE):
+        if isinstance(found, exp.Table):
+            tables.append(found)
+        elif isinstance(found, exp.CTE):
+            ctes.append(found)
     known = ctx.resolution.by_node.keys() | ctx.resolution.cte_refs.keys()
-    if any(id(t) not in known for t in tree.find_all(exp.Table)):
+    if any(id(t) not in known for t in tables):
         raise InvalidSQL("The query could not be planned safely; simplify it.", line=1, column=1)
     physical = {bound.version.physical_name.split(".")[-1].lower() for bound in ctx.resolution.tables}
-    _rename_colliding_ctes(tree, ctx, physical)
+    _rename_colliding_ctes(tables, ctes, ctx, physical)
     for bound in ctx.resolution.tables:
         node = bound.node
         if not node.alias:
-            node.set("alias", exp.TableAlias(this=node.this.copy()))
+            node.set("alias", exp.TableAlias(this=copy_node(node.this)))
         parts = bound.version.physical_name.split(".")
         node.set("this", exp.to_identifier(parts[-1], quoted=True))
         node.set("db", exp.to_identifier(parts[-2], quoted=True) if len(parts) > 1 else None)
@@ -32,10 +41,11 @@ def physical_tables(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     return tree
 
 
-def _rename_colliding_ctes(tree: exp.Expr, ctx: RewriteContext, physical: set[str]) -> None:
-    taken = physical | {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+def _rename_colliding_ctes(tables: list[exp.Table], ctes: list[exp.CTE], ctx: RewriteContext,
+                           physical: set[str]) -> None:
+    taken = physical | {c.alias_or_name.lower() for c in ctes}
     renamed: dict[int, str] = {}
-    for cte in tree.find_all(exp.CTE):
+    for cte in ctes:
         name = cte.alias_or_name.lower()
         if name not in physical:
             continue
@@ -48,9 +58,9 @@ def _rename_colliding_ctes(tree: exp.Expr, ctx: RewriteContext, physical: set[st
         cte.args["alias"].set("this", exp.to_identifier(new))
     if not renamed:
         return
-    for table in tree.find_all(exp.Table):
+    for table in tables:
         bound = ctx.resolution.cte_refs.get(id(table))
         if bound is not None and id(bound) in renamed:
             if not table.alias:
-                table.set("alias", exp.TableAlias(this=table.this.copy()))
+                table.set("alias", exp.TableAlias(this=copy_node(table.this)))
             table.set("this", exp.to_identifier(renamed[id(bound)]))

@@ -29,6 +29,8 @@ and PostgreSQL and compares with the analyst dialect's answer.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
@@ -186,7 +188,11 @@ def _strict_booleans(tree: exp.Expr, ctx: RewriteContext, warehouse: str) -> Non
     sums = list(tree.find_all(exp.Sum, exp.Avg))
     if not comparisons and not sums:
         return
-    typer = _Typer(tree, ctx)
+    # Only "is it a BOOLEAN?" is asked below. When no table the query reads has a boolean column,
+    # no column is one, and a column typed as unknown gets the same answer everywhere (a family
+    # is BOOL only through a BOOLEAN column, a CAST or a condition): then the scopes that type
+    # columns, the costly part, are not built.
+    typer = _Typer(tree, ctx, columns=_reads_booleans(ctx, warehouse))
     name = profile(warehouse).name
     for node in comparisons:
         sides = _sides(node)
@@ -214,6 +220,16 @@ def _strict_booleans(tree: exp.Expr, ctx: RewriteContext, warehouse: str) -> Non
                 f"'{argument}' is a boolean, and {name} cannot {node.key.upper()} a boolean; write "
                 f"{node.key.upper()}(CASE WHEN {argument} THEN 1 ELSE 0 END) or COUNT(*) FILTER (WHERE {argument}).",
                 warehouse=warehouse, feature=f"{node.key.upper()} of a boolean", span=tree_span(node))
+
+
+def _reads_booleans(ctx: RewriteContext, warehouse: str) -> bool:
+    return any(_family_of_column(c.type, warehouse) == BOOL for b in ctx.resolution.tables for c in b.version.columns)
+
+
+@lru_cache(maxsize=1024)
+def _family_of_column(type_name: str, warehouse: str) -> str | None:
+    # A catalog's column types are few and asked for on every plan.
+    return family_of_type(type_name, warehouse)
 
 
 def _sides(node: exp.Expr) -> list[exp.Expr]:
@@ -268,9 +284,11 @@ def _returns_condition(tree: exp.Expr) -> bool:
 class _Typer:
     """Families of expressions under a dialect's rules, columns typed from the catalog."""
 
-    def __init__(self, tree: exp.Expr, ctx: RewriteContext) -> None:
+    def __init__(self, tree: exp.Expr, ctx: RewriteContext, columns: bool = True) -> None:
+        """``columns=False``: every column's family is unknown (and no scopes are built)."""
         self._warehouse = ctx.warehouse
-        self._scopes: dict[int, Scope] = {id(s.select): s for s in build_scopes(tree, ctx.resolution)}
+        self._scopes: dict[int, Scope] = (
+            {id(s.select): s for s in build_scopes(tree, ctx.resolution)} if columns else {})
 
     def family(self, node: exp.Expr, dialect: str) -> str | None:
         if isinstance(node, exp.Paren | exp.Neg | exp.Abs | exp.Round | exp.Floor | exp.Ceil | exp.Alias):

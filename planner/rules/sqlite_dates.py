@@ -53,7 +53,8 @@ def sqlite_dates(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
 
 
 def _rewrite(node: exp.Expr, analyst: str) -> exp.Expr:
-    if isinstance(node, exp.Cast) and node.to.is_type("interval"):
+    # is_type() is given DataType.Type members: a type given as text is parsed again on every call.
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.INTERVAL):
         raise _unsupported("A computed INTERVAL cannot run on SQLite; use a constant such as INTERVAL '3' MONTH.",
                            "computed INTERVAL", node)
     if isinstance(node, exp.Add | exp.Sub):
@@ -110,7 +111,7 @@ def _arithmetic(node: exp.Add | exp.Sub) -> exp.Expr:
 def _shift(base: exp.Expr, amount: int, unit: str) -> exp.Expr:
     if unit == "WEEK":
         amount, unit = amount * 7, "DAY"
-    if isinstance(base, exp.Cast) and base.to.is_type("date"):
+    if isinstance(base, exp.Cast) and base.to.is_type(exp.DataType.Type.DATE):
         base = base.this
     if isinstance(base, exp.Anonymous) and base.name.upper() == "DATE" and len(base.expressions) == 1:
         base = base.expressions[0]
@@ -149,7 +150,7 @@ def _interval(node: exp.Interval) -> tuple[int, str]:
 
 
 def _is_date(node: exp.Expr) -> bool:
-    return (isinstance(node, exp.Cast) and node.to.is_type("date")) or (
+    return (isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE)) or (
         isinstance(node, exp.Anonymous) and node.name.upper() == "DATE")
 
 

@@ -27,17 +27,33 @@ _BARE_SET_OPERANDS = frozenset({"sqlite"})
 
 
 def target_syntax(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
-    _alias_derived_tables(tree)
+    # One walk finds what all three passes look at. None of them adds a node a later one needs:
+    # aliasing adds only names, and the derived tables _bare_set_operands builds are aliased, its
+    # SELECT * has no ORDER BY; the SELECTs it unwraps stay in the tree.
+    aliases: list[exp.TableAlias] = []
+    subqueries: list[exp.Subquery] = []
+    set_operations: list[exp.SetOperation] = []
+    selects: list[exp.Select] = []
+    for node in tree.find_all(exp.TableAlias, exp.Subquery, exp.SetOperation, exp.Select):
+        if isinstance(node, exp.TableAlias):
+            aliases.append(node)
+        elif isinstance(node, exp.Subquery):
+            subqueries.append(node)
+        elif isinstance(node, exp.SetOperation):
+            set_operations.append(node)
+        elif isinstance(node, exp.Select):
+            selects.append(node)
+    _alias_derived_tables(aliases, subqueries)
     if ctx.warehouse in _BARE_SET_OPERANDS:
-        tree = _bare_set_operands(tree)
-    _alias_ordered_columns(tree)
+        tree = _bare_set_operands(tree, set_operations)
+    _alias_ordered_columns(selects)
     return tree
 
 
-def _alias_derived_tables(tree: exp.Expr) -> None:
-    taken = {a.name.lower() for a in tree.find_all(exp.TableAlias)}
+def _alias_derived_tables(aliases: list[exp.TableAlias], subqueries: list[exp.Subquery]) -> None:
+    taken = {a.name.lower() for a in aliases}
     n = 0
-    for sub in tree.find_all(exp.Subquery):
+    for sub in subqueries:
         if sub.args.get("alias") is not None or not isinstance(sub.parent, exp.From | exp.Join):
             continue
         n += 1
@@ -46,9 +62,9 @@ def _alias_derived_tables(tree: exp.Expr) -> None:
         sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_d{n}")))
 
 
-def _bare_set_operands(tree: exp.Expr) -> exp.Expr:
+def _bare_set_operands(tree: exp.Expr, set_operations: list[exp.SetOperation]) -> exp.Expr:
     n = 0
-    for op in list(tree.find_all(exp.SetOperation)):
+    for op in set_operations:
         for key in ("this", "expression"):
             operand = op.args.get(key)
             if not isinstance(operand, exp.Subquery) or operand.args.get("alias") is not None:
@@ -78,8 +94,8 @@ def _bare_set_operands(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def _alias_ordered_columns(tree: exp.Expr) -> None:
-    for select in tree.find_all(exp.Select):
+def _alias_ordered_columns(selects: list[exp.Select]) -> None:
+    for select in selects:
         order = select.args.get("order")
         if order is None:
             continue
