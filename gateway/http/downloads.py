@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from gateway.errors import GatewayError, InvalidInput, code_of, extensions_of
@@ -51,8 +51,10 @@ def download_endpoint(services: Any, authenticate: Authenticate) -> Callable[[Re
             context = await authenticate(services, request.headers.get("authorization"), request_id)
             principal = context.require_principal()
             overrides = _overrides(await request.body())
-            download = await services.downloads.open(principal, request.path_params["preview_id"], media_type,
-                                                     overrides)
+            download = await _unless_the_client_leaves(request, services.downloads.open(
+                principal, request.path_params["preview_id"], media_type, overrides))
+            if download is None:
+                return Response(status_code=499)  # nobody reads it: the client closed the connection
         except NotAcceptable as refused:
             return error_response(refused, request_id, status=406)
         except GatewayError as error:
@@ -60,6 +62,31 @@ def download_endpoint(services: Any, authenticate: Authenticate) -> Callable[[Re
         return DownloadResponse(download)
 
     return endpoint
+
+
+async def _unless_the_client_leaves(request: Request, opening: Awaitable[Download]) -> Download | None:
+    """The download once its first rows are in; None when the client disconnects first (its
+    query stopped by the service: the first rows can take as long as the whole query)."""
+    task = asyncio.ensure_future(opening)
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # this request itself is cancelled (the server stops): so is the opening
+        task.cancel()
+        raise
+    finally:
+        watcher.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    return task.result()
 
 
 class NotAcceptable(InvalidInput):

@@ -27,7 +27,13 @@ from gateway.result_formats import FORMAT_NAMES, Encoder, encoder_for
 from gateway.services.base import ServiceDeps
 from gateway.services.queries import QueryService
 from gateway.store.queries import StoredPreview
-from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamCancelled, StreamColumn
+from gateway.warehouse.stream import (
+    DEFAULT_BATCH_ROWS,
+    CancelSwitch,
+    RowStream,
+    StreamCancelled,
+    StreamColumn,
+)
 from planner import Plan, with_row_cap
 
 log = logging.getLogger("spyne.downloads")
@@ -83,18 +89,24 @@ class DownloadService:
                    overrides: Sequence[str] = ()) -> Download:
         stored, planned = await self._queries.runnable(principal, preview_id, overrides)
         started = time.perf_counter()
-        warehouse = self._deps.warehouse
-        sql = with_row_cap(planned, self.caps.max_rows)
+        switch = CancelSwitch()
+        opening = asyncio.ensure_future(self._first_batch(with_row_cap(planned, self.caps.max_rows), media_type,
+                                                          switch))
         try:
-            stream: RowStream = await warehouse.run(
-                lambda: warehouse.open_stream(sql, batch_rows=self._batch_rows))
-            try:
-                first = await warehouse.run(lambda: next(stream.batches(FIRST_BATCH_ROWS), []))
-                encoder = encoder_for(media_type, stream.columns)
-                header = encoder.header(first)
-            except BaseException:
-                await warehouse.run(stream.close)
-                raise
+            # Shielded: a reader that goes away now (its task cancelled) must not leave the query
+            # running in its worker thread until the statement timeout.
+            stream, first, encoder, header = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            switch.cancel()
+            with contextlib.suppress(BaseException):
+                await opening  # the worker thread stops the statement and closes the stream
+            await self._queries.record_execution(principal, stored, planned, overrides, status="CANCELLED",
+                                                 elapsed_ms=(time.perf_counter() - started) * 1000)
+            metrics.QUERY_DOWNLOADS.labels(format=FORMAT_NAMES[media_type], outcome="cancelled").inc()
+            metrics.QUERY_EXECUTED.labels(status="cancelled").inc()
+            log.info("download of preview %s: the client went away before the first rows; its query was stopped",
+                     stored.id)
+            raise
         except GatewayError as failed:
             await self._queries.record_execution(principal, stored, planned, overrides, status="FAILED",
                                                  error=failed)
@@ -106,6 +118,21 @@ class DownloadService:
         body = self._body(pump, execution_id, stored, planned, started, FORMAT_NAMES[media_type])
         return Download(execution_id=execution_id, preview_id=stored.id, media_type=media_type,
                         columns=stream.columns, caps=self.caps, body=body)
+
+    async def _first_batch(self, sql: str, media_type: str, switch: CancelSwitch
+                           ) -> tuple[RowStream, Sequence[Sequence[Any]], Encoder, bytes]:
+        """Open the stream and fetch its first rows (which decide the status line); the stream is
+        closed again when anything fails, a cancel through ``switch`` included."""
+        warehouse = self._deps.warehouse
+        stream: RowStream = await warehouse.run(
+            lambda: warehouse.open_stream(sql, batch_rows=self._batch_rows, switch=switch))
+        try:
+            first = await warehouse.run(lambda: next(stream.batches(FIRST_BATCH_ROWS), []))
+            encoder = encoder_for(media_type, stream.columns)
+            return stream, first, encoder, encoder.header(first)
+        except BaseException:
+            await warehouse.run(stream.close)
+            raise
 
     async def _body(self, pump: _Pump, execution_id: int, stored: StoredPreview, planned: Plan,
                     started: float, format_name: str) -> AsyncIterator[bytes]:

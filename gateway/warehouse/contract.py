@@ -40,7 +40,7 @@ from gateway.records import ColumnInfo, ForeignKeyInfo
 from gateway.warehouse.errors import WarehouseErrors
 from gateway.warehouse.ingest_dialect import ingest_dialect
 from gateway.warehouse.naming import is_shadow_space
-from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, CancelSwitch, RowStream
 
 T = TypeVar("T")
 
@@ -199,11 +199,12 @@ class Warehouse(abc.ABC):
         raise NotImplementedError  # an adapter that declares ingestion provides it
 
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    timeout_ms: int | None = None) -> RowStream:
+                    timeout_ms: int | None = None, switch: CancelSwitch | None = None) -> RowStream:
         """``streamed_reads``: run one query on a fenced read connection and return its rows as a
         :class:`RowStream` — columns with their types, then batches straight from a cursor that
         streams (never the whole result), cancellable from another thread, the statement timeout
-        counting the time spent in the warehouse. Blocking: call it in a worker thread.
+        counting the time spent in the warehouse. Blocking: call it in a worker thread; ``switch``
+        cancels it from another thread, from before it returns (the reader went away).
         :class:`gateway.warehouse.engine.SqlWarehouse` implements it from its hooks; DuckDB and
         Spark hand :class:`RowStream` hooks of their own."""
         self.require(Capability.STREAMED_READS)

@@ -43,6 +43,7 @@ from gateway.warehouse.contract import (
 from gateway.warehouse.errors import TIMEOUT_MESSAGE
 from gateway.warehouse.stream import (
     DEFAULT_BATCH_ROWS,
+    CancelSwitch,
     RowStream,
     StreamColumn,
     StreamHooks,
@@ -227,10 +228,10 @@ class SqlWarehouse(Warehouse):
     # --- streamed reads (downloads) -------------------------------------------------------
 
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    timeout_ms: int | None = None) -> RowStream:
+                    timeout_ms: int | None = None, switch: CancelSwitch | None = None) -> RowStream:
         self.require(Capability.STREAMED_READS)
         return RowStream(self._stream_hooks(), sql, timeout_ms=timeout_ms or self.statement_timeout_ms,
-                         batch_rows=batch_rows)
+                         batch_rows=batch_rows, switch=switch)
 
     def _stream_hooks(self) -> StreamHooks:
         return StreamHooks(connect=self._read_engine.connect, begin=self._begin_read, cursor=self._stream_cursor,

@@ -109,11 +109,37 @@ class StreamHooks:
     abandon: Callable[[Any], None] | None = None
 
 
+class CancelSwitch:
+    """Cancels a stream from another thread, even before it exists: a download's reader may go
+    away while its query is still being opened (the statement's first rows can take as long as
+    the whole query). A stream built with the switch attaches itself once it holds a connection;
+    a cancel before that stops it before its statement starts, a cancel after it interrupts it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stream: RowStream | None = None
+        self._cancelled = False
+
+    def attach(self, stream: RowStream) -> None:
+        with self._lock:
+            self._stream = stream
+            cancelled = self._cancelled
+        if cancelled:
+            stream.cancel()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            stream = self._stream
+        if stream is not None:
+            stream.cancel()
+
+
 class RowStream:
     """An open streamed query: ``columns``, then :meth:`batches`; closed by ``close`` (or ``with``)."""
 
     def __init__(self, hooks: StreamHooks, sql: str, *, timeout_ms: int,
-                 batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
+                 batch_rows: int = DEFAULT_BATCH_ROWS, switch: CancelSwitch | None = None) -> None:
         self._hooks = hooks
         self._batch_rows = batch_rows
         self._budget_s = timeout_ms / 1000
@@ -130,6 +156,10 @@ class RowStream:
             raw = hooks.driver(self._handle)
             with self._lock:
                 self._interrupt = hooks.interrupter(raw)
+            if switch is not None:
+                switch.attach(self)
+            if self._cancelled.is_set():
+                raise StreamCancelled("the download was cancelled before its query started")
             with self._fetching():
                 hooks.begin(self._handle, timeout_ms)
                 self._cursor = hooks.cursor(raw)

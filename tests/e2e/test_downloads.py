@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,6 +137,32 @@ def test_a_client_that_goes_away_stops_the_query(live: LiveGateway, warehouse_ur
     assert record[2] == "CANCELLED" and 0 < record[4] < 3_309_000
     if warehouse_url.startswith("postgresql"):
         _no_download_running(warehouse_url)
+
+
+def test_a_client_that_goes_away_before_the_first_rows_stops_the_query(tmp_path: Path, sqlite_template: Path,
+                                                                       demo_warehouse: DemoSummary,
+                                                                       warehouse_url: str) -> None:
+    # A COUNT over a cross join has no first row until it is done: the download is still opening
+    # (no status line yet) when the client hangs up, and its query must stop then, not at the timeout.
+    with live_gateway(tmp_path, sqlite_template, demo_warehouse, warehouse_url, statement_timeout_ms=60_000) as live:
+        slow = live.preview("SELECT COUNT(*) AS n FROM order_items a CROSS JOIN order_items b CROSS JOIN products c "
+                            "CROSS JOIN customers d")  # minutes of work
+        body = json.dumps({"overrides": ["CARTESIAN_PRODUCT", "EXPLOSIVE_JOIN"]}).encode()
+        host, port = live.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(f"POST /previews/{slow}/result HTTP/1.1\r\nHost: {host}\r\nAccept: text/csv\r\n"
+                         f"Authorization: Bearer {live.token()}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            time.sleep(1.0)  # the query is running
+        hung_up = time.monotonic()
+        deadline = hung_up + 15
+        while not live.executions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stopped_after = time.monotonic() - hung_up
+        assert [r[2:5] for r in live.executions()] == [("CANCELLED", None, None)]  # no row was sent
+        assert stopped_after < 15  # recorded once the statement stopped; its timeout is 60 s
+        if warehouse_url.startswith("postgresql"):
+            _no_download_running(warehouse_url)
 
 
 def _no_download_running(warehouse_url: str) -> None:

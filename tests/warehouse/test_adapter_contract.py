@@ -20,7 +20,7 @@ import pytest
 from gateway.errors import TableNotFound, Timeout, WarehouseError, WarehouseUnsupported
 from gateway.warehouse.contract import Capability, Warehouse
 from gateway.warehouse.registry import open_warehouse
-from gateway.warehouse.stream import StreamCancelled, StreamColumn
+from gateway.warehouse.stream import CancelSwitch, StreamCancelled, StreamColumn
 from tests.support.spark import SPARK_MARKS
 from tests.support.streams import settles
 from tests.warehouse.live_adapters import CONTRACT_ENGINES, ENGINES, LiveWarehouse, live_warehouse, read_url
@@ -275,6 +275,33 @@ async def test_a_cancelled_stream_stops_its_statement_and_the_pool_serves_again(
         assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
         assert (await _streamed(warehouse, "SELECT COUNT(*) FROM customers"))[1] == [[(3,)]]
 
+
+async def test_a_stream_cancelled_before_its_first_rows_stops_its_statement(
+        warehouse: Warehouse, live: LiveWarehouse) -> None:
+    # A download's reader may go away while its query is still opening (a runaway has no first row):
+    # the switch reaches the stream from before open_stream returns, whichever phase does the work.
+    switch = CancelSwitch()
+
+    def first_rows() -> object:
+        with warehouse.open_stream(RUNAWAY[live.engine][0], switch=switch) as stream:
+            return next(stream.batches(), [])
+
+    opening = asyncio.ensure_future(warehouse.run(first_rows))
+    await asyncio.sleep(0.5)
+    cancelled = time.monotonic()
+    switch.cancel()
+    with pytest.raises(StreamCancelled):
+        await opening  # not the TIMEOUT of the warehouse fixture's 5 s
+    assert time.monotonic() - cancelled < STOP_WITHIN_S.get(live.engine, 1.0)
+    already = CancelSwitch()
+    already.cancel()
+    with pytest.raises(StreamCancelled):  # cancelled before it opened: the statement never starts
+        await warehouse.run(lambda: warehouse.open_stream("SELECT COUNT(*) FROM orders", switch=already))
+    running = live.running
+    if running is not None:
+        assert settles(lambda: running() == 0)
+    for _ in range(POOL_REUSE):
+        assert await _rows(warehouse, "SELECT COUNT(*) FROM orders") == [(3,)]
 
 
 # --- row and byte caps ------------------------------------------------------------------------

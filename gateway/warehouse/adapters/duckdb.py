@@ -60,7 +60,7 @@ from gateway.warehouse.contract import (
 from gateway.warehouse.engine import DEFAULT_MAX_RESULT_BYTES, fetch_capped, value_type
 from gateway.warehouse.errors import TIMEOUT_MESSAGE
 from gateway.warehouse.registry import WarehouseConfigError
-from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream, StreamHooks, described
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, CancelSwitch, RowStream, StreamHooks, described
 from gateway.warehouse.stream_kinds import duckdb_column
 from gateway.warehouse.watchdog import WATCHDOG, Guard
 
@@ -284,7 +284,7 @@ class DuckDBWarehouse(Warehouse):
                          elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
 
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    timeout_ms: int | None = None) -> RowStream:
+                    timeout_ms: int | None = None, switch: CancelSwitch | None = None) -> RowStream:
         """A pooled read connection is its own cursor (a cursor of it would be a new connection,
         outside the transaction and the interrupt); the pool's ROLLBACK ends the result."""
         self.require(Capability.STREAMED_READS)
@@ -293,7 +293,8 @@ class DuckDBWarehouse(Warehouse):
             release_cursor=lambda _conn: None, begin=lambda conn, _ms: conn.execute("BEGIN TRANSACTION READ ONLY"),
             execute=_execute_one, columns=described(duckdb_column), interrupter=lambda conn: conn.interrupt,
             translate=self.translate, driver_errors=(duckdb.Error,))
-        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows)
+        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows,
+                         switch=switch)
 
     async def explain_rows(self, sql: str) -> int | None:
         def _explain() -> int | None:

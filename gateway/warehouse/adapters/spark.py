@@ -37,6 +37,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -47,7 +48,7 @@ from gateway.records import ColumnInfo
 from gateway.warehouse.contract import Capabilities, Capability, IntrospectedTable, ResultSet
 from gateway.warehouse.engine import SqlWarehouse, fetch_capped
 from gateway.warehouse.errors import register_driver_errors
-from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, RowStream
+from gateway.warehouse.stream import DEFAULT_BATCH_ROWS, CancelSwitch, RowStream
 from planner.errors import PlannerError
 from planner.parse import parse
 
@@ -150,13 +151,14 @@ class SparkWarehouse(SqlWarehouse):
                          elapsed_ms=(time.perf_counter() - started) * 1000, bytes=size)
 
     def open_stream(self, sql: str, *, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    timeout_ms: int | None = None) -> RowStream:
+                    timeout_ms: int | None = None, switch: CancelSwitch | None = None) -> RowStream:
         """Downloads: the statement polled like every read (:mod:`.spark_stream` says how)."""
         from gateway.warehouse.adapters.spark_stream import stream_hooks
 
         self.require(Capability.STREAMED_READS)
         hooks = stream_hooks(lambda: self._raw(self._read_engine), run_until, self.translate)
-        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows)
+        return RowStream(hooks, sql, timeout_ms=timeout_ms or self.statement_timeout_ms, batch_rows=batch_rows,
+                         switch=switch)
 
     async def explain_rows(self, sql: str) -> int | None:
         def _explain() -> int | None:
@@ -246,8 +248,11 @@ def prepare(conn: Any, cursor: Any, timeout_ms: int | None) -> None:
         conn._spyne_timeout_ms = timeout_ms
 
 
-def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: int) -> None:
-    """Submit one checked query and poll it; at the deadline cancel it (its Spark jobs stop)."""
+def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: int,
+              stop: Callable[[], bool] | None = None) -> None:
+    """Submit one checked query and poll it; at the deadline cancel it (its Spark jobs stop), and
+    as soon as ``stop()`` says so (a download's reader went away), with a driver error for the
+    caller to classify."""
     from TCLIService.ttypes import TOperationState  # the [spark] extra
 
     check_read_only(sql)
@@ -263,6 +268,9 @@ def run_until(conn: Any, cursor: Any, sql: str, *, deadline: float, timeout_ms: 
         if time.perf_counter() >= deadline:
             cursor.cancel()
             raise Timeout(TIMEOUT_MESSAGE)
+        if stop is not None and stop():
+            cursor.cancel()
+            raise SparkError("the statement was stopped")
         time.sleep(min(pause, max(0.0, deadline - time.perf_counter())))
         pause = min(pause * 2, _POLL_MAX_S)
     if state in (TOperationState.CANCELED_STATE, TOperationState.TIMEDOUT_STATE):

@@ -5,9 +5,11 @@ allow-list, submitted asynchronously, polled, cancelled at the deadline). Then t
 the Thrift server has collected by the time the statement is finished, come in Thrift fetches of
 ``FETCH_ROWS``; a download whose reader goes away stops before its next fetch.
 
-Nothing interrupts a fetch from another thread: a PyHive connection's Thrift transport is one
-socket that two threads must not write at once, and a fetch only reads a finished result. A fetch
-that outlives the budget still ends the download with TIMEOUT when it returns.
+Nothing touches the connection from another thread: a PyHive connection's Thrift transport is one
+socket that two threads must not write at once. The stream's interrupter (a cancel, or the
+watchdog at the deadline) only raises a flag that the polling reads: the statement is cancelled
+from the polling thread. A fetch only reads a finished result; one that outlives the budget still
+ends the download with TIMEOUT when it returns.
 
 Types come from the result set's metadata, with a DECIMAL's precision and scale (PyHive's
 description leaves out the type qualifiers), and DATE values, which Thrift sends as text, become
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -66,11 +69,13 @@ def _date(value: Any) -> Any:
 
 def stream_hooks(connect: Callable[[], contextlib.AbstractContextManager[Any]],
                  run_until: Callable[..., None], translate: Callable[..., Any]) -> StreamHooks:
-    """``connect`` yields a PyHive connection; ``run_until`` is :func:`spark.run_until`."""
+    """``connect`` yields a PyHive connection; ``run_until`` is :func:`spark.run_until`. One
+    stream's hooks: ``stopped`` is that stream's."""
+    stopped = threading.Event()
 
     def execute(cursor: Any, sql: str, timeout_ms: int) -> None:
         run_until(cursor._connection, cursor, sql, deadline=time.perf_counter() + timeout_ms / 1000,
-                  timeout_ms=timeout_ms)
+                  timeout_ms=timeout_ms, stop=stopped.is_set)
 
     def close(cursor: Any) -> None:
         with contextlib.suppress(Exception):  # a cancelled or failed operation may fail to close
@@ -80,12 +85,8 @@ def stream_hooks(connect: Callable[[], contextlib.AbstractContextManager[Any]],
         connect=connect, driver=lambda raw: raw, begin=lambda _raw, _ms: None,
         cursor=lambda raw: SparkStreamCursor(raw, arraysize=FETCH_ROWS), release_cursor=close,
         execute=execute, columns=lambda cursor: cursor.stream_columns(),
-        interrupter=lambda _raw: _no_interrupt, translate=translate,
+        interrupter=lambda _raw: stopped.set, translate=translate,
         # Thrift's transport and protocol errors are not PEP 249 errors: everything the driver
         # raises goes through the adapter's translator (first line of Spark's message, coded).
         driver_errors=(Exception,))
-
-
-def _no_interrupt() -> None:
-    """The statement is polled, so its deadline stops it there (see the module docstring)."""
 
