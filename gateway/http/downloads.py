@@ -83,9 +83,12 @@ async def _unless_the_client_leaves(request: Request, opening: Awaitable[Downloa
         watcher.cancel()
     if not task.done():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return None
+        try:
+            # Opened after all, just as the client left: the response's own listener sees the
+            # disconnect at once, and the download ends (and is recorded) the usual way.
+            return await task
+        except asyncio.CancelledError:
+            return None
     return task.result()
 
 
@@ -178,14 +181,25 @@ class DownloadResponse:
                     return
 
         listener = asyncio.create_task(listen())
+        started = False
         try:
+            # The body is started before anything else is awaited: a generator never started would
+            # skip its cleanup on aclose() (the stream, the record), however early a cancel came.
+            first = await anext(body, b"")
             await send({"type": "http.response.start", "status": 200, "headers": self.headers()})
+            started = True
+            if first:
+                await send({"type": "http.response.body", "body": first, "more_body": True})
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except (OSError, asyncio.CancelledError):
             log.info("download %s: the client went away; its query was stopped", self.download.execution_id)
         except GatewayError as failed:
+            if not started:  # nothing sent yet: still a plain JSON error
+                request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+                await error_response(failed, request_id)(scope, receive, send)
+                return
             # After the first byte: end the response without its last chunk, so the client sees it broke.
             log.warning("download %s broke off: %s", self.download.execution_id, failed.code)
         finally:
