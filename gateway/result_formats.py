@@ -60,8 +60,9 @@ def encoder_for(media_type: str, columns: Sequence[StreamColumn]) -> Encoder:
 # --- CSV and NDJSON: values as executeQuery's JSON has them ------------------------------------
 
 
-def _text_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    return json_rows(rows if isinstance(rows, list) else list(rows))  # type: ignore[arg-type]
+def _text_rows(rows: Sequence[Sequence[Any]],
+               convert: Callable[[list[list[Any]]], list[list[Any]]] = json_rows) -> list[list[Any]]:
+    return convert(rows if isinstance(rows, list) else list(rows))  # type: ignore[arg-type]
 
 
 class CsvEncoder:
@@ -74,7 +75,7 @@ class CsvEncoder:
         return self._write([self._names])
 
     def encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
-        return self._write(csv_rows(rows if isinstance(rows, list) else list(rows)))  # type: ignore[arg-type]
+        return self._write(_text_rows(rows, csv_rows))
 
     def footer(self, truncated: bool) -> bytes:
         return b""

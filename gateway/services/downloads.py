@@ -99,7 +99,10 @@ class DownloadService:
         except asyncio.CancelledError:
             switch.cancel()
             with contextlib.suppress(BaseException):
-                await opening  # the worker thread stops the statement and closes the stream
+                # The worker thread stops the statement and closes the stream; one that opened
+                # all the same, just as the cancel came, is closed here.
+                stream, *_ = await opening
+                await self._deps.warehouse.run(stream.close)
             await self._queries.record_execution(principal, stored, planned, overrides, status="CANCELLED",
                                                  elapsed_ms=(time.perf_counter() - started) * 1000)
             metrics.QUERY_DOWNLOADS.labels(format=FORMAT_NAMES[media_type], outcome="cancelled").inc()

@@ -71,6 +71,7 @@ _TYPE_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+@lru_cache(maxsize=1024)  # a catalog's column types are few, and asked for on every plan
 def family_of_type(type_name: str, warehouse: str) -> str | None:
     upper = type_name.upper()
     for word, fam in _TYPE_WORDS:
@@ -223,13 +224,7 @@ def _strict_booleans(tree: exp.Expr, ctx: RewriteContext, warehouse: str) -> Non
 
 
 def _reads_booleans(ctx: RewriteContext, warehouse: str) -> bool:
-    return any(_family_of_column(c.type, warehouse) == BOOL for b in ctx.resolution.tables for c in b.version.columns)
-
-
-@lru_cache(maxsize=1024)
-def _family_of_column(type_name: str, warehouse: str) -> str | None:
-    # A catalog's column types are few and asked for on every plan.
-    return family_of_type(type_name, warehouse)
+    return any(family_of_type(c.type, warehouse) == BOOL for b in ctx.resolution.tables for c in b.version.columns)
 
 
 def _sides(node: exp.Expr) -> list[exp.Expr]:
